@@ -1,0 +1,400 @@
+"""The vCenter source: every fact the vCenter checks need, in a handful of bulk PropertyCollector retrievals.
+
+Requests do not grow with the number of VMs: one retrieval for the light properties of every VM, host and datastore of
+the datacenter, one for the detailed properties of only the VMs the site names, one bulk licence query, one privilege
+query. Certificate verification is on unless the site file turns it off explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import logging
+import socket
+import ssl
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from checks.site import Site
+from checks.sources import tls
+from checks.sources.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+# vSphere 6.5's API: the oldest vCenter modernized ASR supports, and the first with FetchUserPrivilegeOnEntities.
+API_VERSION = "vim.version.version11"
+
+_VM_LIGHT = ["name", "runtime.host", "runtime.powerState", "config.template"]
+_VM_DETAIL = [
+    "snapshot",
+    "config.extraConfig",
+    "config.hardware.device",
+    "config.hardware.memoryMB",
+    "config.guestId",
+    "config.guestFullName",
+    "guest.guestFamily",
+    "guest.toolsRunningStatus",
+    "guest.net",
+    "guest.ipStack",
+]
+_HOST_PROPS = [
+    "name",
+    "summary.config.product",
+    "summary.hardware.memorySize",
+    "summary.quickStats.overallMemoryUsage",
+    "runtime.connectionState",
+    "runtime.inMaintenanceMode",
+]
+_DATASTORE_PROPS = ["name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "host"]
+# Only these extraConfig keys leave memory: guestinfo.* and others may hold secrets.
+_EXTRA_CONFIG_KEPT = {"disk.enableuuid"}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).isoformat()
+
+
+class VCenterSource:
+    name = "vcenter"
+
+    def __init__(self, site: Site, password: str | None):
+        self._site = site
+        self._settings = site.vcenter
+        self._password = password or ""
+
+    # -- connection -----------------------------------------------------------------------------------------------
+    def _connect(self) -> tuple[Any, dict[str, Any]]:
+        from pyVim import connect
+        from pyVmomi import vim
+
+        settings = self._settings
+        timeout = settings.timeout_seconds
+        certificate = tls.fetch_certificate(settings.host, settings.port, timeout)
+        trust: dict[str, Any] = {"thumbprint_sha256": certificate.sha256}
+        pinned = None
+        if settings.insecure:
+            log.warning("vCenter %s: certificate verification is OFF (insecure = true in the site file)", settings.host)
+            context = ssl._create_unverified_context()
+            trust["verified_by"] = "nothing (insecure = true)"
+        elif settings.thumbprint:
+            if not certificate.matches(settings.thumbprint):
+                raise SourceError(
+                    "untrusted",
+                    f"the certificate of {settings.host}:{settings.port} does not match the pinned thumbprint: it "
+                    f"presents SHA-256 {certificate.sha256}",
+                    evidence={"thumbprint_sha256": certificate.sha256, "pinned": settings.thumbprint},
+                )
+            # pyVmomi checks the pin again on the connection it really uses.
+            context = ssl.create_default_context()
+            pinned = settings.thumbprint
+            trust["verified_by"] = "pinned thumbprint"
+        else:
+            context = tls.verifying_context(settings.ca_file)
+            tls.verify_trust(settings.host, settings.port, context, certificate, timeout)
+            trust["verified_by"] = f"ca_file {settings.ca_file}" if settings.ca_file else "system trust store"
+        try:
+            si = connect.Connect(
+                host=settings.host,
+                port=settings.port,
+                user=settings.user,
+                pwd=self._password,
+                version=API_VERSION,
+                sslContext=context,
+                thumbprint=pinned,
+                httpConnectionTimeout=int(max(1, timeout)),
+            )
+        except vim.fault.InvalidLogin:
+            raise SourceError("auth", f"vCenter {settings.host} refused the login of {settings.user}: wrong user or password") from None
+        except vim.fault.NoPermission as exc:
+            raise SourceError("auth", f"vCenter {settings.host}: {settings.user} may not log in ({exc.msg})") from None
+        return si, trust
+
+    # -- collection -----------------------------------------------------------------------------------------------
+    def collect(self) -> dict[str, Any]:
+        try:
+            return self._collect()
+        except SourceError:
+            raise
+        except (socket.timeout, TimeoutError):
+            raise SourceError("timeout", f"vCenter {self._settings.host} stopped answering within {self._settings.timeout_seconds:g} s") from None
+        except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError) as exc:
+            raise SourceError("unreachable", f"vCenter {self._settings.host}: connection lost: {exc}") from None
+        except Exception as exc:  # a vmodl fault or a surprise of the server: report it, never crash the run
+            message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+            raise SourceError("error", f"vCenter {self._settings.host}: {message}") from None
+
+    def _collect(self) -> dict[str, Any]:
+        from pyVim import connect
+
+        si, trust = self._connect()
+        try:
+            return self._gather(si, trust)
+        finally:
+            try:
+                connect.Disconnect(si)
+            except Exception:  # logging out of a server that went away must not hide the facts gathered
+                log.debug("logout from %s failed", self._settings.host, exc_info=True)
+
+    def _gather(self, si: Any, trust: dict[str, Any]) -> dict[str, Any]:
+        from pyVmomi import vim
+
+        tool_before = utc_now()
+        vcenter_time = si.CurrentTime()
+        tool_after = utc_now()
+        content = si.RetrieveContent()
+        about = content.about
+        facts: dict[str, Any] = {
+            "host": self._settings.host,
+            "port": self._settings.port,
+            "certificate": trust,
+            "about": {
+                "full_name": about.fullName,
+                "version": about.version,
+                "build": about.build,
+                "api_type": about.apiType,
+                "api_version": about.apiVersion,
+            },
+            "clock": {"tool_before": _iso(tool_before), "vcenter": _iso(vcenter_time), "tool_after": _iso(tool_after)},
+        }
+        collector = content.propertyCollector
+        datacenter = self._find_datacenter(content, collector)
+        facts["datacenter"] = self._settings.datacenter
+
+        view = content.viewManager.CreateContainerView(datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore], True)
+        try:
+            inventory = _retrieve(
+                collector,
+                [_view_filter(view, {vim.VirtualMachine: _VM_LIGHT, vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
+            )
+        finally:
+            view.DestroyView()
+        vms, hosts, datastores = {}, {}, {}
+        for obj, props in inventory:
+            moref = obj._moId
+            if isinstance(obj, vim.VirtualMachine):
+                vms[moref] = _vm_light(props)
+            elif isinstance(obj, vim.HostSystem):
+                hosts[moref] = _host(props)
+            elif isinstance(obj, vim.Datastore):
+                datastores[moref] = _datastore(props)
+        facts["vms"], facts["hosts"], facts["datastores"] = vms, hosts, datastores
+
+        wanted = self._wanted_vm_names()
+        detailed = [obj for obj, props in inventory if isinstance(obj, vim.VirtualMachine) and props.get("name") in wanted]
+        facts["vm_details"] = {obj._moId: _vm_detail(props) for obj, props in _retrieve(collector, [_objects_filter(detailed, vim.VirtualMachine, _VM_DETAIL)])} if detailed else {}
+
+        licences = _assigned_licences(content)
+        for moref, host in hosts.items():
+            host["license"] = licences.get(moref)
+
+        facts["privilege_ids"] = sorted(p.privId for p in content.authorizationManager.privilegeList)
+        facts["privileges"] = self._discovery_privileges(content, datacenter)
+        return facts
+
+    def _wanted_vm_names(self) -> set[str]:
+        site = self._site
+        names = {vm.name for vm in site.vms} | {mt.name for mt in site.master_targets}
+        if site.config_server and site.config_server.vm_name:
+            names.add(site.config_server.vm_name)
+        return names
+
+    def _find_datacenter(self, content: Any, collector: Any) -> Any:
+        from pyVmomi import vim
+
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datacenter], True)
+        try:
+            found = _retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name"]})])
+        finally:
+            view.DestroyView()
+        for obj, props in found:
+            if props.get("name") == self._settings.datacenter:
+                return obj
+        names = ", ".join(sorted(str(props.get("name")) for _, props in found)) or "none"
+        raise SourceError(
+            "not_found",
+            f"vCenter {self._settings.host} has no datacenter named {self._settings.datacenter!r} (it has: {names})",
+        )
+
+    def _discovery_privileges(self, content: Any, datacenter: Any) -> dict[str, Any]:
+        """Effective privileges of the discovery account on the datacenter and on its child folders.
+
+        vCenter resolves groups and inheritance itself; a privilege held on the datacenter but missing on a child
+        folder means the permission does not propagate.
+        """
+        account = self._settings.discovery_account
+        entities = {
+            "datacenter": datacenter,
+            "vm folder": datacenter.vmFolder,
+            "host folder": datacenter.hostFolder,
+            "datastore folder": datacenter.datastoreFolder,
+            "network folder": datacenter.networkFolder,
+        }
+        answer = content.authorizationManager.FetchUserPrivilegeOnEntities(entities=list(entities.values()), userName=account)
+        by_moref = {item.entity._moId: sorted(item.privileges or []) for item in answer or []}
+        return {
+            "account": account,
+            "entities": {label: by_moref.get(entity._moId, []) for label, entity in entities.items()},
+        }
+
+
+# -- PropertyCollector plumbing ---------------------------------------------------------------------------------------
+def _view_filter(view: Any, properties: dict[type, list[str]]) -> Any:
+    from pyVmomi import vmodl
+
+    traverse = vmodl.query.PropertyCollector.TraversalSpec(name="view", path="view", skip=False, type=type(view))
+    return vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+        propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=paths) for kind, paths in properties.items()],
+    )
+
+
+def _objects_filter(objects: Iterable[Any], kind: type, paths: list[str]) -> Any:
+    from pyVmomi import vmodl
+
+    return vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=obj, skip=False) for obj in objects],
+        propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=paths)],
+    )
+
+
+def _retrieve(collector: Any, specs: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """RetrievePropertiesEx, following the continuation token until the server has given everything."""
+    from pyVmomi import vmodl
+
+    options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=1000)
+    results: list[tuple[Any, dict[str, Any]]] = []
+    page = collector.RetrievePropertiesEx(specs, options)
+    while page is not None:
+        results.extend((item.obj, {prop.name: prop.val for prop in item.propSet or []}) for item in page.objects or [])
+        page = collector.ContinueRetrievePropertiesEx(page.token) if page.token else None
+    return results
+
+
+# -- turning vSphere objects into plain facts ------------------------------------------------------------------------
+def _ref(obj: Any) -> str | None:
+    return obj._moId if obj is not None else None
+
+
+def _vm_light(props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": props.get("name"),
+        "host": _ref(props.get("runtime.host")),
+        "power_state": str(props.get("runtime.powerState") or "unknown"),
+        "template": bool(props.get("config.template")),
+    }
+
+
+def _host(props: dict[str, Any]) -> dict[str, Any]:
+    product = props.get("summary.config.product")
+    return {
+        "name": props.get("name"),
+        "version": getattr(product, "version", None),
+        "build": getattr(product, "build", None),
+        "full_name": getattr(product, "fullName", None),
+        "memory_bytes": props.get("summary.hardware.memorySize"),
+        "memory_used_mb": props.get("summary.quickStats.overallMemoryUsage"),
+        "connection_state": str(props.get("runtime.connectionState") or "unknown"),
+        "maintenance": bool(props.get("runtime.inMaintenanceMode")),
+    }
+
+
+def _datastore(props: dict[str, Any]) -> dict[str, Any]:
+    mounts = {}
+    for mount in props.get("host") or []:
+        info = mount.mountInfo
+        mounts[mount.key._moId] = {
+            "mounted": info.mounted if info.mounted is not None else True,
+            "accessible": info.accessible if info.accessible is not None else True,
+            "access_mode": info.accessMode,
+        }
+    return {
+        "name": props.get("name"),
+        "type": props.get("summary.type"),
+        "capacity_bytes": props.get("summary.capacity"),
+        "free_bytes": props.get("summary.freeSpace"),
+        "accessible": bool(props.get("summary.accessible")),
+        "mounts": mounts,
+    }
+
+
+def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
+    for node in tree or []:
+        yield node.name
+        yield from _snapshot_names(node.childSnapshotList)
+
+
+def _vm_detail(props: dict[str, Any]) -> dict[str, Any]:
+    from pyVmomi import vim
+
+    snapshot = props.get("snapshot")
+    devices = props.get("config.hardware.device") or []
+    extra = {
+        option.key: str(option.value)
+        for option in props.get("config.extraConfig") or []
+        if option.key.lower() in _EXTRA_CONFIG_KEPT
+    }
+    return {
+        "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
+        "extra_config": extra,
+        "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, vim.vm.device.VirtualSCSIController)],
+        "disks": [
+            {
+                "label": device.deviceInfo.label if device.deviceInfo else str(device.key),
+                "capacity_bytes": device.capacityInBytes or (device.capacityInKB or 0) * 1024,
+                "datastore": _ref(getattr(device.backing, "datastore", None)),
+            }
+            for device in devices
+            if isinstance(device, vim.vm.device.VirtualDisk)
+        ],
+        "memory_mb": props.get("config.hardware.memoryMB"),
+        "guest_id": props.get("config.guestId"),
+        "guest_full_name": props.get("config.guestFullName"),
+        "guest_family": props.get("guest.guestFamily"),
+        "tools_running_status": props.get("guest.toolsRunningStatus"),
+        "nics": [_nic(nic) for nic in props.get("guest.net") or []],
+        **_ip_stack(props.get("guest.ipStack") or []),
+    }
+
+
+def _nic(nic: Any) -> dict[str, Any]:
+    config = nic.ipConfig
+    dhcp = getattr(getattr(config, "dhcp", None), "ipv4", None)
+    return {
+        "mac": nic.macAddress,
+        "network": nic.network,
+        "dhcp": bool(dhcp.enable) if dhcp is not None else None,
+        "addresses": [
+            {"ip": address.ipAddress, "prefix": address.prefixLength, "origin": address.origin}
+            for address in (config.ipAddress if config else None) or []
+        ],
+    }
+
+
+def _ip_stack(stacks: list[Any]) -> dict[str, Any]:
+    gateway, dns = None, []
+    for stack in stacks:
+        if stack.dnsConfig and stack.dnsConfig.ipAddress:
+            dns = list(stack.dnsConfig.ipAddress)
+        routes = stack.ipRouteConfig.ipRoute if stack.ipRouteConfig else []
+        for route in routes or []:
+            if route.network in ("0.0.0.0", "::") and route.prefixLength == 0 and route.gateway and route.gateway.ipAddress:
+                gateway = gateway or route.gateway.ipAddress
+    return {"gateway": gateway, "dns": dns}
+
+
+def _assigned_licences(content: Any) -> dict[str, dict[str, Any]]:
+    """Every entity's licence edition in one call; the licence key itself never leaves memory."""
+    manager = content.licenseManager.licenseAssignmentManager
+    if manager is None:
+        return {}
+    licences = {}
+    for assignment in manager.QueryAssignedLicenses() or []:
+        licence = assignment.assignedLicense
+        licences[assignment.entityId] = {"edition_key": licence.editionKey, "name": licence.name}
+    return licences

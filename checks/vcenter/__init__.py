@@ -1,0 +1,1 @@
+"""Checks whose facts come from vCenter."""

@@ -1,0 +1,111 @@
+"""A read-only view over the vCenter facts that answers the questions checks ask: where a VM is, where it comes back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from checks.facts import Facts
+from checks.site import MasterTarget, Vm
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class FoundVm:
+    moref: str
+    name: str
+    host: str | None  # host moref
+    power_state: str
+    detail: dict[str, Any]
+
+
+class Inventory:
+    def __init__(self, facts: Facts):
+        self.site = facts.site
+        self.facts = facts.source("vcenter")
+
+    @property
+    def vcenter_target(self) -> str:
+        return f"vcenter:{self.facts['host']}"
+
+    @cached_property
+    def _vms_by_name(self) -> dict[str, list[FoundVm]]:
+        by_name: dict[str, list[FoundVm]] = {}
+        details = self.facts.get("vm_details", {})
+        for moref, vm in self.facts.get("vms", {}).items():
+            found = FoundVm(moref, vm["name"], vm["host"], vm["power_state"], details.get(moref, {}))
+            by_name.setdefault(vm["name"], []).append(found)
+        return by_name
+
+    def vms_named(self, name: str) -> list[FoundVm]:
+        return self._vms_by_name.get(name, [])
+
+    def vm(self, name: str) -> FoundVm | None:
+        """The VM of that name; with several, the first (name clashes are their own check)."""
+        found = self.vms_named(name)
+        return found[0] if found else None
+
+    def host_name(self, moref: str | None) -> str | None:
+        host = self.facts.get("hosts", {}).get(moref or "")
+        return host["name"] if host else None
+
+    def host_moref(self, name: str) -> str | None:
+        return next((moref for moref, host in self.facts.get("hosts", {}).items() if host["name"] == name), None)
+
+    def datastore_moref(self, name: str) -> str | None:
+        return next((moref for moref, ds in self.facts.get("datastores", {}).items() if ds["name"] == name), None)
+
+    def datastore_name(self, moref: str | None) -> str | None:
+        ds = self.facts.get("datastores", {}).get(moref or "")
+        return ds["name"] if ds else None
+
+    def target_host(self, vm: Vm) -> str | None:
+        """The moref of the host the VM comes back to: the site's choice, else the host it runs on today."""
+        if vm.target_host:
+            return self.host_moref(vm.target_host)
+        found = self.vm(vm.name)
+        return found.host if found else None
+
+    def master_target_vm(self, master_target: MasterTarget) -> FoundVm | None:
+        return self.vm(master_target.name)
+
+    def involved_hosts(self) -> list[str]:
+        """Hosts a failback touches: where site VMs and master targets run or come back, and the listed target hosts.
+
+        With none of those known, every host of the datacenter, since any of them may receive a VM.
+        """
+        morefs: set[str] = set()
+        for vm in self.site.vms:
+            if (moref := self.target_host(vm)) is not None:
+                morefs.add(moref)
+        for mt in self.site.master_targets:
+            found = self.master_target_vm(mt)
+            if found and found.host:
+                morefs.add(found.host)
+        for name in self.site.vcenter.target_hosts:
+            if (moref := self.host_moref(name)) is not None:
+                morefs.add(moref)
+        if not morefs:
+            morefs = set(self.facts.get("hosts", {}))
+        return sorted(morefs, key=lambda moref: self.host_name(moref) or moref)
+
+    def host(self, moref: str) -> dict[str, Any]:
+        return self.facts["hosts"][moref]
+
+    def datastore(self, moref: str) -> dict[str, Any]:
+        return self.facts["datastores"][moref]
+
+
+def guest_family(detail: dict[str, Any]) -> str | None:
+    """'windows' or 'linux' from what Tools reports, else from the configured guest id."""
+    family = (detail.get("guest_family") or "").lower()
+    if family.startswith("windows"):
+        return "windows"
+    if family.startswith("linux"):
+        return "linux"
+    guest_id = (detail.get("guest_id") or "").lower()
+    if not guest_id:
+        return None
+    return "windows" if guest_id.startswith("win") else "linux"

@@ -1,0 +1,49 @@
+"""esxi.license: no host the failback touches runs a free ESXi licence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.facts import Facts
+from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from checks.registry import register
+from checks.vcenter.inventory import Inventory
+
+# editionKeys of free ESXi licences seen in the field; ASR failback needs the vStorage APIs a free licence lacks.
+FREE_EDITION_KEYS = {"esxbasic", "esxbasic.vram", "esx.hypervisor.free", "esx.free"}
+_FREE_NAME_MARKERS = ("free", "vsphere hypervisor")
+_EVALUATION_KEYS = {"eval"}
+
+LICENSE = CheckMeta(
+    id="esxi.license",
+    title="No host involved runs a free ESXi licence",
+    severity=Severity.CRITICAL,
+    gates=(Gate.REPROTECT,),
+    experiences=BOTH,
+    sources=("vcenter",),
+    why="On a free ESXi licence failover to Azure works and failback fails: the data path APIs ASR needs are not licensed.",
+    remediation="license-esxi",
+)
+
+
+def is_free(edition_key: str | None, name: str | None) -> bool:
+    return (edition_key or "").lower() in FREE_EDITION_KEYS or any(m in (name or "").lower() for m in _FREE_NAME_MARKERS)
+
+
+@register(LICENSE)
+def esxi_license(facts: Facts) -> Iterator[Result]:
+    inventory = Inventory(facts)
+    for moref in inventory.involved_hosts():
+        host = inventory.host(moref)
+        target = f"host:{host['name']}"
+        licence = host.get("license")
+        if licence is None:
+            yield Result(LICENSE.id, target, Status.ERROR, f"vCenter reports no licence assignment for {host['name']}", {})
+            continue
+        evidence = {"edition": licence["edition_key"], "license_name": licence["name"] or licence["edition_key"]}
+        if is_free(licence["edition_key"], licence["name"]):
+            yield Result(LICENSE.id, target, Status.FAIL, f"{host['name']} runs a free licence ({evidence['license_name']}): failback will fail", evidence)
+        elif (licence["edition_key"] or "").lower() in _EVALUATION_KEYS:
+            yield Result(LICENSE.id, target, Status.WARN, f"{host['name']} runs in evaluation mode, which expires after 60 days", evidence)
+        else:
+            yield Result(LICENSE.id, target, Status.PASS, f"{host['name']} is licensed ({evidence['license_name']})", evidence)

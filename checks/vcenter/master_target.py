@@ -1,0 +1,103 @@
+"""What a classic master target VM must be: LSI Logic SCSI, VMware Tools running, the OS family of the VMs it serves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.facts import Facts
+from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from checks.registry import register
+from checks.site import MasterTarget
+from checks.vcenter.inventory import FoundVm, Inventory, guest_family
+from checks.vcenter.subjects import Verdict, judge_master_targets
+
+PARAVIRTUAL = "ParaVirtualSCSIController"
+
+SCSI = CheckMeta(
+    id="mt.scsi_controller",
+    title="The master target uses an LSI Logic SCSI controller, not Paravirtual",
+    severity=Severity.HIGH,
+    gates=(Gate.REPROTECT,),
+    experiences=CLASSIC_ONLY,
+    sources=("vcenter",),
+    why="ASR hot-adds the failback disks to the master target and cannot do so on a Paravirtual SCSI controller.",
+    remediation="master-target-lsi-logic",
+)
+TOOLS = CheckMeta(
+    id="mt.vmware_tools",
+    title="VMware Tools (or open-vm-tools) runs on the master target",
+    severity=Severity.HIGH,
+    gates=(Gate.REPROTECT,),
+    experiences=CLASSIC_ONLY,
+    sources=("vcenter",),
+    why="ASR drives disk attach and discovery on the master target through VMware Tools.",
+    remediation="start-vmware-tools",
+)
+OS_MATCH = CheckMeta(
+    id="mt.os_match",
+    title="Each master target runs the OS family (Windows/Linux) of every VM it serves",
+    severity=Severity.CRITICAL,
+    gates=(Gate.REPROTECT,),
+    experiences=CLASSIC_ONLY,
+    sources=("vcenter",),
+    why="A Windows master target cannot receive Linux disks, nor the reverse: reprotect fails.",
+    remediation="match-master-target-os",
+)
+
+
+def lsi_logic_only(found: FoundVm, entry: object = None) -> Verdict:
+    controllers = found.detail.get("controllers", [])
+    evidence = {"controllers": controllers or ["none"]}
+    if PARAVIRTUAL in controllers:
+        return Status.FAIL, f"{found.name} has a Paravirtual SCSI controller", evidence
+    if not controllers:
+        return Status.WARN, f"{found.name} has no SCSI controller: ASR needs an LSI Logic one to attach disks", evidence
+    return Status.PASS, f"{found.name} uses {', '.join(controllers)}", evidence
+
+
+def tools_running(found: FoundVm, entry: object = None) -> Verdict:
+    status = found.detail.get("tools_running_status") or "unknown"
+    evidence = {"tools_status": status, "power_state": found.power_state}
+    if status == "guestToolsRunning":
+        return Status.PASS, f"VMware Tools runs on {found.name}", evidence
+    return Status.FAIL, f"VMware Tools is not running on {found.name} ({status}, VM {found.power_state})", evidence
+
+
+@register(SCSI)
+def mt_scsi_controller(facts: Facts) -> Iterator[Result]:
+    return judge_master_targets(SCSI, facts, lsi_logic_only)
+
+
+@register(TOOLS)
+def mt_vmware_tools(facts: Facts) -> Iterator[Result]:
+    return judge_master_targets(TOOLS, facts, tools_running)
+
+
+@register(OS_MATCH)
+def mt_os_match(facts: Facts) -> Iterator[Result]:
+    inventory = Inventory(facts)
+
+    def same_family(found: FoundVm, master_target: MasterTarget) -> Verdict:
+        mt_family = guest_family(found.detail)
+        served = facts.site.vms_served_by(master_target)
+        families = {vm.name: _family_of(inventory, vm.name) for vm in served}
+        evidence: dict = {"mt_family": mt_family, "served": families}
+        if mt_family is None:
+            return Status.ERROR, f"vCenter does not tell the OS of {found.name}", evidence
+        if not served:
+            return Status.PASS, f"{found.name} ({mt_family}) serves no VM of this site", evidence
+        mismatched = sorted(name for name, family in families.items() if family is not None and family != mt_family)
+        unknown = sorted(name for name, family in families.items() if family is None)
+        evidence["mismatched"] = [f"{name} ({families[name]})" for name in mismatched]
+        if mismatched:
+            return Status.FAIL, f"{found.name} runs {mt_family} but serves {', '.join(evidence['mismatched'])}", evidence
+        if unknown:
+            return Status.WARN, f"{found.name} runs {mt_family}; the OS of {', '.join(unknown)} is unknown to vCenter", evidence
+        return Status.PASS, f"{found.name} and the {len(served)} VM(s) it serves all run {mt_family}", evidence
+
+    return judge_master_targets(OS_MATCH, facts, same_family)
+
+
+def _family_of(inventory: Inventory, name: str) -> str | None:
+    found = inventory.vm(name)
+    return guest_family(found.detail) if found else None

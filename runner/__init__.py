@@ -1,0 +1,1 @@
+"""The engine that runs checks, the report writers and the command line."""

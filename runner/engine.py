@@ -1,0 +1,123 @@
+"""The engine: collect facts from the sources a selection of checks needs, then evaluate the checks on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from checks.facts import Facts, SourceFailure
+from checks.model import CheckMeta, Gate, Result, Status
+from checks.registry import Check, all_checks
+from checks.site import Site
+from checks.sources.errors import SourceError
+from remediations import catalog as remediation_catalog
+from runner.report import Report
+from runner.version import TOOL_VERSION
+
+log = logging.getLogger(__name__)
+
+# What to follow when a source could not gather: the remediation of the check that judges that source.
+SOURCE_REMEDIATIONS = {"vcenter": "vcenter-connect"}
+
+Collector = Callable[[], dict]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which checks a run evaluates: those of a gate (all when None), narrowed to ids when `only` is given."""
+
+    gate: Gate | None = None
+    only: frozenset[str] | None = None
+
+    def checks(self) -> list[Check]:
+        chosen = []
+        for check in all_checks():
+            if self.only is not None and check.meta.id not in self.only:
+                continue
+            if self.gate is not None and self.gate not in check.meta.gates:
+                continue
+            chosen.append(check)
+        return chosen
+
+    def sources_needed(self, site: Site) -> set[str]:
+        return {s for check in self.checks() if check.meta.applies_to(site.experience) for s in check.meta.sources}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def collect(site: Site, collectors: dict[str, Collector]) -> Facts:
+    """Run every source concurrently; a source that fails is recorded with its reason, the others go on."""
+    facts = Facts(site=site, collected_at=utc_now().isoformat(), tool_version=TOOL_VERSION)
+    if not collectors:
+        return facts
+    with ThreadPoolExecutor(max_workers=len(collectors), thread_name_prefix="source") as pool:
+        futures = {name: pool.submit(collector) for name, collector in collectors.items()}
+    for name, future in futures.items():
+        try:
+            facts.sources[name] = future.result()
+        except SourceError as exc:
+            facts.failures[name] = SourceFailure(exc.reason, exc.kind, exc.evidence)
+        except Exception as exc:  # a bug in a source must not take the other sources' verdicts with it
+            log.debug("source %s crashed", name, exc_info=True)
+            facts.failures[name] = SourceFailure(f"{name} source failed unexpectedly: {type(exc).__name__}: {exc}", "error")
+    return facts
+
+
+def _source_target(site: Site, source: str) -> str:
+    return f"vcenter:{site.vcenter.host}" if source == "vcenter" else f"site:{site.display_name}"
+
+
+def _evaluate_one(check: Check, facts: Facts) -> list[Result]:
+    meta = check.meta
+    site = facts.site
+    if not meta.applies_to(site.experience):
+        experiences = "/".join(sorted(e.value for e in meta.experiences))
+        return [Result(meta.id, f"site:{site.display_name}", Status.SKIP, f"applies to {experiences} sites only; this site is {site.experience.value}")]
+    if not meta.judges_source_failure:
+        for source in meta.sources:
+            if source in facts.failures:
+                failure = facts.failures[source]
+                return [Result(meta.id, _source_target(site, source), Status.ERROR, f"not verified: {failure.reason}",
+                               {"source": source, "failure": failure.kind}, remediation_id=SOURCE_REMEDIATIONS.get(source))]
+            if source not in facts.sources:
+                return [Result(meta.id, _source_target(site, source), Status.ERROR, f"not verified: the {source} facts were not collected",
+                               {"source": source})]
+    try:
+        return list(check.evaluate(facts))
+    except Exception as exc:  # a check's bug or facts it did not expect: an error result, not a crashed run
+        log.debug("check %s crashed", meta.id, exc_info=True)
+        return [Result(meta.id, f"site:{site.display_name}", Status.ERROR, f"the check could not evaluate these facts: {type(exc).__name__}: {exc}")]
+
+
+def _explain(result: Result, meta: CheckMeta) -> Result:
+    result.severity = meta.severity
+    result.title = meta.title
+    if result.status in (Status.FAIL, Status.WARN, Status.ERROR):
+        remediation_id = result.remediation_id or meta.remediation
+        result.remediation = remediation_catalog.get(remediation_id).for_finding(result.target, result.evidence)
+    return result
+
+
+def evaluate(facts: Facts, selection: Selection = Selection()) -> Report:
+    results: list[Result] = []
+    for check in selection.checks():
+        results.extend(_explain(result, check.meta) for result in _evaluate_one(check, facts))
+    return Report(
+        site=facts.site,
+        gate=selection.gate,
+        generated_at=utc_now().isoformat(),
+        collected_at=facts.collected_at,
+        tool_version=TOOL_VERSION,
+        results=results,
+    )
+
+
+def select_collectors(site: Site, selection: Selection, factories: dict[str, Callable[[], Collector]]) -> dict[str, Collector]:
+    """The collectors of the sources the selected checks read, built only for those (no login to what is not needed)."""
+    needed = selection.sources_needed(site)
+    return {name: factory() for name, factory in factories.items() if name in needed}

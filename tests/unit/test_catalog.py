@@ -1,0 +1,53 @@
+"""The catalog contract: every check is discoverable, explained, points at a remediation, and the core is headless."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from checks.registry import all_checks
+from remediations import CATALOG
+
+FAILBACK_MD = Path(__file__).parents[3] / "shared" / "FAILBACK.md"
+
+
+def test_every_check_has_metadata_and_a_remediation():
+    for check in all_checks():
+        meta = check.meta
+        assert meta.title and meta.why and meta.gates and meta.experiences and meta.sources, meta.id
+        assert meta.remediation in CATALOG, f"{meta.id} points at unknown remediation {meta.remediation}"
+
+
+def test_check_ids_are_those_of_the_domain_catalog():
+    if FAILBACK_MD.exists():  # shared/ sits beside the clone in CI and on developer machines
+        documented = set(re.findall(r"^\| ([a-z_]+\.[a-z_]+)(?: \([CM]\))? \|", FAILBACK_MD.read_text(), re.M))
+        assert {c.meta.id for c in all_checks()} <= documented
+
+
+def test_failback_checks_json_lists_the_catalog():
+    done = subprocess.run([sys.executable, "-m", "runner.cli", "checks", "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    listed = json.loads(done.stdout)
+    assert {entry["id"] for entry in listed} == {c.meta.id for c in all_checks()}
+    snapshots = next(entry for entry in listed if entry["id"] == "vm.snapshots")
+    assert snapshots["gates"] == ["reprotect"] and snapshots["remediation"] == "remove-snapshots"
+    assert set(snapshots) >= {"id", "title", "severity", "gates", "experiences", "remediation"}
+
+
+def test_core_never_imports_textual():
+    probe = (
+        "import sys, checks.registry, runner.cli, runner.engine, remediations;"
+        "checks.registry.all_checks();"
+        "sys.exit(1 if 'textual' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], timeout=60).returncode == 0
+
+
+def test_unknown_only_id_is_refused_with_a_suggestion(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "runner.cli", "check", "--facts", str(tmp_path / "x.json"), "--only", "vm.snapshot"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "vm.snapshot (did you mean vm.snapshots?)" in done.stderr
