@@ -34,7 +34,15 @@ def register(meta: CheckMeta) -> Callable[[Evaluate], Evaluate]:
     return decorate
 
 
+_loaded = False
+
+
 def _load() -> None:
+    """Import every check module once; importing one check module directly must not hide the others."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
     for package_name in _CHECK_PACKAGES:
         package = importlib.import_module(package_name)
         for module in pkgutil.iter_modules(package.__path__):
@@ -43,8 +51,7 @@ def _load() -> None:
 
 def all_checks() -> list[Check]:
     """Every registered check, in catalog order (by id)."""
-    if not _CATALOG:
-        _load()
+    _load()
     return [_CATALOG[key] for key in sorted(_CATALOG)]
 
 

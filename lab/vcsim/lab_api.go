@@ -1,0 +1,446 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// The /lab admin API sets what cannot be set over SOAP. Every route takes a JSON POST,
+// addresses objects by moref value ("vm-42", "host-21"), and answers 200 {"ok":true} or
+// 4xx {"ok":false,"error":...}. Absent fields are left as they are. Changes are made under
+// the simulator's per-object locks, so they are safe against concurrent SOAP reads; they are
+// not pushed to WaitForUpdates filters.
+const labPrefix = "/lab"
+
+// labError carries the HTTP status to answer.
+type labError struct {
+	status  int
+	message string
+}
+
+func (e *labError) Error() string { return e.message }
+
+func badRequest(format string, args ...interface{}) error {
+	return &labError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func newLabAPI(clock *clockOffset) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(labPrefix+"/about", labRoute(setAbout))
+	mux.Handle(labPrefix+"/host", labRoute(setHost))
+	mux.Handle(labPrefix+"/vm", labRoute(setVM))
+	mux.Handle(labPrefix+"/datastore", labRoute(setDatastore))
+	mux.Handle(labPrefix+"/clock", labRoute(func(req clockRequest) error {
+		clock.set(time.Duration(req.OffsetSeconds * float64(time.Second)))
+		return nil
+	}))
+	return mux
+}
+
+// labRoute decodes a strict JSON body into T, applies it and writes the answer.
+func labRoute[T any](apply func(T) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			writeLabAnswer(w, &labError{http.StatusMethodNotAllowed, "use POST"})
+			return
+		}
+		var req T
+		decoder := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+		decoder.DisallowUnknownFields() // a misspelt field must not pass silently
+		if err := decoder.Decode(&req); err != nil {
+			writeLabAnswer(w, badRequest("invalid JSON body: %v", err))
+			return
+		}
+		writeLabAnswer(w, apply(req))
+	})
+}
+
+func writeLabAnswer(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err == nil {
+		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
+		return
+	}
+	status := http.StatusInternalServerError
+	var le *labError
+	if errors.As(err, &le) {
+		status = le.status
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]interface{}{"ok": false, "error": err.Error()})
+}
+
+// lookup finds the registry object of the given managed type by moref value.
+func lookup[T mo.Reference](kind, value string) (T, error) {
+	obj, ok := simulator.Map.Get(types.ManagedObjectReference{Type: kind, Value: value}).(T)
+	if !ok {
+		if value == "" {
+			return obj, badRequest("moref is required")
+		}
+		return obj, &labError{http.StatusNotFound, fmt.Sprintf("no %s with moref %q", kind, value)}
+	}
+	return obj, nil
+}
+
+// setIfGiven assigns an optional request field: absent (nil) leaves the object's value alone.
+func setIfGiven[T any](dst *T, value *T) {
+	if value != nil {
+		*dst = *value
+	}
+}
+
+// clone returns a shallow copy of *p. The lab changes objects copy-on-write: the simulator
+// collects property values under the object's lock but encodes them after releasing it, so
+// whatever a pointer reaches must never change in place.
+func clone[T any](p *T) *T {
+	c := *p
+	return &c
+}
+
+// cloneDatastoreInfo is clone for the concrete type behind a datastore's info.
+func cloneDatastoreInfo(info types.BaseDatastoreInfo) types.BaseDatastoreInfo {
+	original := reflect.ValueOf(info).Elem()
+	copied := reflect.New(original.Type())
+	copied.Elem().Set(original)
+	return copied.Interface().(types.BaseDatastoreInfo)
+}
+
+// --- /lab/about: vCenter's ServiceContent.about
+
+type aboutRequest struct {
+	Version    *string `json:"version"`
+	Build      *string `json:"build"`
+	APIVersion *string `json:"api_version"`
+}
+
+func setAbout(req aboutRequest) error {
+	instance := serviceInstance()
+	simulator.Map.WithLock(instance, func() {
+		about := &instance.Content.About
+		setIfGiven(&about.Version, req.Version)
+		setIfGiven(&about.Build, req.Build)
+		setIfGiven(&about.ApiVersion, req.APIVersion)
+		about.FullName = fmt.Sprintf("%s %s build-%s", about.Name, about.Version, about.Build)
+	})
+	return nil
+}
+
+// --- /lab/host: ESXi product version, memory, clock
+
+type hostRequest struct {
+	Moref             string   `json:"moref"`
+	Version           *string  `json:"version"`
+	Build             *string  `json:"build"`
+	MemorySizeBytes   *int64   `json:"memory_size_bytes"`
+	MemoryUsageMB     *int32   `json:"memory_usage_mb"`
+	TimeOffsetSeconds *float64 `json:"time_offset_seconds"`
+}
+
+func setHost(req hostRequest) error {
+	host, err := lookup[*simulator.HostSystem]("HostSystem", req.Moref)
+	if err != nil {
+		return err
+	}
+	var clockRef *types.ManagedObjectReference
+	simulator.Map.WithLock(host, func() {
+		if req.Version != nil || req.Build != nil {
+			product := host.Config.Product
+			setIfGiven(&product.Version, req.Version)
+			setIfGiven(&product.Build, req.Build)
+			product.FullName = fmt.Sprintf("%s %s build-%s", product.Name, product.Version, product.Build)
+			config := clone(host.Config)
+			config.Product = product
+			host.Config = config
+			host.Summary.Config.Product = &product // its own copy: the stock hosts share one AboutInfo
+		}
+		if size := req.MemorySizeBytes; size != nil {
+			summary, hardware := clone(host.Summary.Hardware), clone(host.Hardware)
+			summary.MemorySize, hardware.MemorySize = *size, *size
+			host.Summary.Hardware, host.Hardware = summary, hardware
+		}
+		setIfGiven(&host.Summary.QuickStats.OverallMemoryUsage, req.MemoryUsageMB)
+		clockRef = host.ConfigManager.DateTimeSystem
+	})
+	if req.TimeOffsetSeconds != nil {
+		clock, ok := simulator.Map.Get(*clockRef).(*hostDateTimeSystem)
+		if !ok {
+			return &labError{http.StatusConflict, "this host has no DateTimeSystem of the lab (added after start?)"}
+		}
+		simulator.Map.WithLock(clock, func() {
+			clock.offset = time.Duration(*req.TimeOffsetSeconds * float64(time.Second))
+		})
+	}
+	return nil
+}
+
+// --- /lab/vm: guest information reported by VMware Tools
+
+type guestIP struct {
+	IP     string `json:"ip"`
+	Prefix int32  `json:"prefix"`
+	Origin string `json:"origin"` // manual | dhcp | linklayer | random | other
+}
+
+type guestNIC struct {
+	MAC     string    `json:"mac"`
+	Network string    `json:"network"`
+	IPs     []guestIP `json:"ips"`
+	DHCP    bool      `json:"dhcp"`
+}
+
+type vmRequest struct {
+	Moref              string     `json:"moref"`
+	ToolsRunningStatus *string    `json:"tools_running_status"`
+	GuestFamily        *string    `json:"guest_family"`
+	GuestID            *string    `json:"guest_id"`
+	Net                []guestNIC `json:"net"`
+	Gateway            *string    `json:"gateway"`
+	DNS                []string   `json:"dns"`
+	Hostname           *string    `json:"hostname"`
+}
+
+var toolsStatusFor = map[string]types.VirtualMachineToolsStatus{
+	string(types.VirtualMachineToolsRunningStatusGuestToolsRunning):    types.VirtualMachineToolsStatusToolsOk,
+	string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning): types.VirtualMachineToolsStatusToolsNotRunning,
+}
+
+func setVM(req vmRequest) error {
+	vm, err := lookup[*simulator.VirtualMachine]("VirtualMachine", req.Moref)
+	if err != nil {
+		return err
+	}
+	if req.ToolsRunningStatus != nil {
+		if _, ok := toolsStatusFor[*req.ToolsRunningStatus]; !ok {
+			return badRequest("tools_running_status must be guestToolsRunning or guestToolsNotRunning")
+		}
+	}
+	simulator.Map.WithLock(vm, func() {
+		guest, summary := clone(vm.Guest), clone(vm.Summary.Guest)
+		if status := req.ToolsRunningStatus; status != nil {
+			guest.ToolsRunningStatus, summary.ToolsRunningStatus = *status, *status
+			guest.ToolsStatus, summary.ToolsStatus = toolsStatusFor[*status], toolsStatusFor[*status]
+			guest.GuestState = "notRunning"
+			if *status == string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
+				guest.GuestState = "running"
+			}
+		}
+		setIfGiven(&guest.GuestFamily, req.GuestFamily)
+		if req.GuestID != nil {
+			guest.GuestId, summary.GuestId = *req.GuestID, *req.GuestID
+		}
+		if req.Net != nil {
+			guest.Net = guestNICs(guest.Net, req.Net)
+			guest.IpAddress = ""
+			if len(guest.Net) > 0 && len(guest.Net[0].IpAddress) > 0 {
+				guest.IpAddress = guest.Net[0].IpAddress[0]
+			}
+			summary.IpAddress = guest.IpAddress
+		}
+		if req.Hostname != nil {
+			guest.HostName, summary.HostName = *req.Hostname, *req.Hostname
+		}
+		if req.Gateway != nil || req.DNS != nil || req.Hostname != nil || req.Net != nil {
+			guest.IpStack = ipStack(guest, req)
+		}
+		vm.Guest, vm.Summary.Guest = guest, summary
+	})
+	return nil
+}
+
+// guestNICs builds guest.net, keeping each NIC's deviceConfigId (its virtual device key) when
+// the MAC, or else the position, matches a NIC the simulator already reports.
+func guestNICs(current []types.GuestNicInfo, nics []guestNIC) []types.GuestNicInfo {
+	var result []types.GuestNicInfo
+	for i, nic := range nics {
+		info := types.GuestNicInfo{Network: nic.Network, MacAddress: nic.MAC, Connected: true, DeviceConfigId: -1}
+		for j, old := range current {
+			if old.MacAddress == nic.MAC || (j == i && nic.MAC == "") {
+				info.DeviceConfigId = old.DeviceConfigId
+				if info.MacAddress == "" {
+					info.MacAddress = old.MacAddress
+				}
+				if info.Network == "" {
+					info.Network = old.Network
+				}
+				break
+			}
+		}
+		info.IpConfig = &types.NetIpConfigInfo{
+			Dhcp: &types.NetDhcpConfigInfo{Ipv4: &types.NetDhcpConfigInfoDhcpOptions{Enable: nic.DHCP}},
+		}
+		for _, ip := range nic.IPs {
+			origin := ip.Origin
+			if origin == "" {
+				origin = string(types.NetIpConfigInfoIpAddressOriginManual)
+				if nic.DHCP {
+					origin = string(types.NetIpConfigInfoIpAddressOriginDhcp)
+				}
+			}
+			info.IpAddress = append(info.IpAddress, ip.IP)
+			info.IpConfig.IpAddress = append(info.IpConfig.IpAddress, types.NetIpConfigInfoIpAddress{
+				IpAddress:    ip.IP,
+				PrefixLength: ip.Prefix,
+				Origin:       origin,
+				State:        string(types.NetIpConfigInfoIpAddressStatusPreferred),
+			})
+		}
+		result = append(result, info)
+	}
+	return result
+}
+
+// ipStack returns guest.ipStack with its first stack's DNS servers, host name and default route
+// updated from the request.
+func ipStack(guest *types.GuestInfo, req vmRequest) []types.GuestStackInfo {
+	var stack types.GuestStackInfo
+	var others []types.GuestStackInfo
+	if len(guest.IpStack) > 0 {
+		stack, others = guest.IpStack[0], guest.IpStack[1:]
+	}
+	dns := &types.NetDnsConfigInfo{}
+	if stack.DnsConfig != nil {
+		dns = clone(stack.DnsConfig)
+	}
+	if req.DNS != nil {
+		dns.IpAddress = req.DNS
+	}
+	dns.HostName = guest.HostName
+	// Tools reports DNS as DHCP-provided when the primary NIC uses DHCP.
+	dns.Dhcp = len(guest.Net) > 0 && usesDHCP(guest.Net[0])
+	stack.DnsConfig = dns
+	if req.Gateway != nil {
+		stack.IpRouteConfig = &types.NetIpRouteConfigInfo{IpRoute: []types.NetIpRouteConfigInfoIpRoute{{
+			Network:      "0.0.0.0",
+			PrefixLength: 0,
+			Gateway:      types.NetIpRouteConfigInfoGateway{IpAddress: *req.Gateway, Device: "0"},
+		}}}
+	}
+	return append([]types.GuestStackInfo{stack}, others...)
+}
+
+func usesDHCP(nic types.GuestNicInfo) bool {
+	return nic.IpConfig != nil && nic.IpConfig.Dhcp != nil && nic.IpConfig.Dhcp.Ipv4 != nil && nic.IpConfig.Dhcp.Ipv4.Enable
+}
+
+// --- /lab/datastore: capacity, type, accessibility and per-host mounts
+
+type hostMount struct {
+	Host       string `json:"host"`
+	AccessMode string `json:"access_mode"`
+	Mounted    *bool  `json:"mounted"`
+	Accessible *bool  `json:"accessible"`
+}
+
+type datastoreRequest struct {
+	Moref         string      `json:"moref"`
+	CapacityBytes *int64      `json:"capacity_bytes"`
+	FreeBytes     *int64      `json:"free_bytes"`
+	Accessible    *bool       `json:"accessible"`
+	Type          *string     `json:"type"`
+	HostMounts    []hostMount `json:"host_mounts"`
+}
+
+var accessModes = map[string]bool{
+	string(types.HostMountModeReadWrite): true,
+	string(types.HostMountModeReadOnly):  true,
+}
+
+func setDatastore(req datastoreRequest) error {
+	ds, err := lookup[*simulator.Datastore]("Datastore", req.Moref)
+	if err != nil {
+		return err
+	}
+	var hosts []*simulator.HostSystem
+	for i := range req.HostMounts {
+		mount := &req.HostMounts[i]
+		host, err := lookup[*simulator.HostSystem]("HostSystem", mount.Host)
+		if err != nil {
+			return err
+		}
+		if mount.AccessMode == "" {
+			mount.AccessMode = string(types.HostMountModeReadWrite)
+		}
+		if !accessModes[mount.AccessMode] {
+			return badRequest("access_mode must be readWrite or readOnly, not %q", mount.AccessMode)
+		}
+		hosts = append(hosts, host)
+	}
+
+	simulator.Map.WithLock(ds, func() {
+		setIfGiven(&ds.Summary.Capacity, req.CapacityBytes)
+		if req.FreeBytes != nil {
+			ds.Summary.FreeSpace = *req.FreeBytes
+			info := cloneDatastoreInfo(ds.Info)
+			info.GetDatastoreInfo().FreeSpace = *req.FreeBytes
+			ds.Info = info
+		}
+		setIfGiven(&ds.Summary.Accessible, req.Accessible)
+		setIfGiven(&ds.Summary.Type, req.Type)
+		if req.HostMounts != nil {
+			ds.Host = datastoreMounts(ds, req.HostMounts)
+		}
+	})
+	for _, host := range hosts {
+		attachDatastore(host, ds.Self)
+	}
+	return nil
+}
+
+func datastoreMounts(ds *simulator.Datastore, mounts []hostMount) []types.DatastoreHostMount {
+	yes := true
+	result := make([]types.DatastoreHostMount, 0, len(mounts))
+	for _, mount := range mounts {
+		info := types.HostMountInfo{
+			Path:       ds.Info.GetDatastoreInfo().Url,
+			AccessMode: mount.AccessMode,
+			Mounted:    &yes,
+			Accessible: &yes,
+		}
+		if mount.Mounted != nil {
+			info.Mounted = mount.Mounted
+		}
+		if mount.Accessible != nil {
+			info.Accessible = mount.Accessible
+		}
+		result = append(result, types.DatastoreHostMount{
+			Key:       types.ManagedObjectReference{Type: "HostSystem", Value: mount.Host},
+			MountInfo: info,
+		})
+	}
+	return result
+}
+
+// attachDatastore lists the datastore on a host that mounts it: on the host, its datastore
+// system and its compute resource, as the simulator does when it creates one.
+func attachDatastore(host *simulator.HostSystem, ds types.ManagedObjectReference) {
+	var dssRef, parentRef *types.ManagedObjectReference
+	simulator.Map.WithLock(host, func() {
+		dssRef, parentRef = host.ConfigManager.DatastoreSystem, host.Parent
+		if simulator.FindReference(host.Datastore, ds) == nil {
+			host.Datastore = append(host.Datastore, ds)
+		}
+	})
+	if dss, ok := simulator.Map.Get(*dssRef).(*simulator.HostDatastoreSystem); ok {
+		simulator.Map.AddReference(dss, &dss.Datastore, ds)
+	}
+	switch parent := simulator.Map.Get(*parentRef).(type) {
+	case *mo.ComputeResource:
+		simulator.Map.AddReference(parent, &parent.Datastore, ds)
+	case *simulator.ClusterComputeResource:
+		simulator.Map.AddReference(parent, &parent.Datastore, ds)
+	}
+}
+
+// --- /lab/clock: vCenter's CurrentTime offset
+
+type clockRequest struct {
+	OffsetSeconds float64 `json:"offset_seconds"`
+}

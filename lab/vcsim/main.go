@@ -1,0 +1,131 @@
+// Command vcsim runs VMware's govmomi vCenter simulator (simulator.VPX) for failback's lab,
+// extended with what the stock simulator lacks: real privilege checks from permissions,
+// per-host licence assignments, a movable clock and a JSON admin API under /lab.
+//
+// It prints one JSON line {"url": ..., "lab": ...} once it serves, then runs until stdin
+// closes or it receives SIGTERM/SIGINT.
+//
+// Built in GOPATH mode against Debian's golang-github-vmware-govmomi-dev (govmomi 0.24.2):
+//
+//	GO111MODULE=off GOPATH=<cache>/gopath:/usr/share/gocode go build -o vcsim .
+package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+func main() {
+	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
+
+	// The stock VPX model's counts are the defaults: a small inventory.
+	model := simulator.VPX()
+	flag.IntVar(&model.Datacenter, "datacenter", model.Datacenter, "number of datacenters")
+	flag.IntVar(&model.Cluster, "cluster", model.Cluster, "clusters per datacenter")
+	flag.IntVar(&model.ClusterHost, "cluster-host", model.ClusterHost, "hosts per cluster")
+	flag.IntVar(&model.Host, "host", model.Host, "standalone hosts per datacenter")
+	flag.IntVar(&model.Datastore, "datastore", model.Datastore, "datastores (mounted on every host)")
+	flag.IntVar(&model.Machine, "vm", model.Machine, "virtual machines per resource pool")
+	port := flag.Int("port", 0, "port to listen on at 127.0.0.1 (0 picks a free one)")
+	certFile := flag.String("tls-cert", "", "PEM file with the server certificate (chain)")
+	keyFile := flag.String("tls-key", "", "PEM file with the server private key")
+	username := flag.String("username", "", "the only user allowed to log in (default: any non-empty user)")
+	password := flag.String("password", "", "password of -username")
+	flag.Parse()
+
+	if *certFile == "" || *keyFile == "" {
+		fail("-tls-cert and -tls-key are required (the simulator's built-in certificate is too weak for OpenSSL 3)")
+	}
+	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+	if err != nil {
+		fail("loading the TLS certificate: %v", err)
+	}
+
+	if err := model.Create(); err != nil {
+		fail("creating the inventory: %v", err)
+	}
+	// Remove deletes the datastores' temporary directories.
+	defer model.Remove()
+
+	listen := &url.URL{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))}
+	if *username != "" {
+		listen.User = url.UserPassword(*username, *password)
+	}
+	model.Service.Listen = listen
+	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+
+	clock := installExtensions()
+
+	server := model.Service.NewServer()
+	defer server.Close()
+	// The server is listening, but nobody knows its port before the line below is printed,
+	// so swapping the handler here cannot race with a request.
+	server.Config.Handler = newFrontHandler(server.Config.Handler, clock)
+
+	base := url.URL{Scheme: "https", Host: server.URL.Host}
+	announce := struct {
+		URL string `json:"url"`
+		Lab string `json:"lab"`
+	}{URL: base.String() + "/sdk", Lab: base.String() + labPrefix}
+	line, _ := json.Marshal(announce)
+	fmt.Println(string(line))
+
+	waitForShutdown()
+}
+
+// installExtensions replaces the stock managers with the extended ones and gives every host
+// its own DateTimeSystem. It returns the vCenter clock that /lab/clock moves.
+func installExtensions() *clockOffset {
+	content := serviceContent()
+	installAuthorizationManager(*content.AuthorizationManager)
+	installLicensing(*content.LicenseManager)
+	installHostDateTimeSystems()
+	return new(clockOffset)
+}
+
+func serviceInstance() *simulator.ServiceInstance {
+	return simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
+}
+
+// serviceContent returns a copy of vCenter's ServiceContent, read under the ServiceInstance's
+// lock because /lab/about writes it.
+func serviceContent() (content types.ServiceContent) {
+	instance := serviceInstance()
+	simulator.Map.WithLock(instance, func() { content = instance.Content })
+	return content
+}
+
+// waitForShutdown blocks until stdin reaches EOF (the parent went away or closed it) or a
+// termination signal arrives.
+func waitForShutdown() {
+	done := make(chan struct{}, 2)
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		done <- struct{}{}
+	}()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case <-done:
+	case <-signals:
+	}
+}
+
+func fail(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "vcsim: "+format+"\n", args...)
+	os.Exit(2)
+}

@@ -1,0 +1,191 @@
+"""Every vCenter check, a pass case and a fail case against VMware's simulator, with the remediation in the fail case."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.model import Status
+from lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
+from tests.vcenter.conftest import VCENTER_CHECKS, by_target, run_checks
+
+
+
+@pytest.mark.parametrize("check_id", VCENTER_CHECKS)
+def test_healthy_site_passes(healthy_lab, check_id):
+    results = run_checks(healthy_lab, check_id)
+    assert results, f"{check_id} produced no result"
+    assert [(r.target, r.status) for r in results if r.status is not Status.PASS] == []
+    assert all(r.remediation is None for r in results)
+
+
+def assert_failed(result, status=Status.FAIL, remediation=None, mentions=()):
+    assert result.status is status, result.message
+    assert result.remediation is not None and result.remediation["steps"], "a problem must say what to do"
+    if remediation:
+        assert result.remediation["id"] == remediation
+    for text in mentions:
+        assert text in result.message + " ".join(result.remediation["steps"]), text
+
+
+def test_vm_snapshots_fail_names_the_snapshot(lab):
+    lab.admin.create_snapshot(APP, "before-patch")
+    results = by_target(run_checks(lab, "vm.snapshots"))
+    assert_failed(results[f"vm:{APP}"], remediation="remove-snapshots", mentions=("before-patch", f"Get-VM '{APP}'"))
+    assert results[f"vm:{DB}"].status is Status.PASS
+
+
+def test_mt_snapshots_fail(lab):
+    lab.admin.create_snapshot(MASTER_TARGET, "mt-snap")
+    assert_failed(by_target(run_checks(lab, "mt.snapshots"))[f"mt:{MASTER_TARGET}"], mentions=("mt-snap",))
+
+
+def test_vm_disk_enableuuid_fail_when_not_set(lab):
+    lab.vms = [APP, APPLIANCE]  # the appliance VM never had disk.EnableUUID set
+    lab.write_site()
+    results = by_target(run_checks(lab, "vm.disk_enableuuid"))
+    assert_failed(results[f"vm:{APPLIANCE}"], remediation="set-disk-enableuuid", mentions=("not set", "disk.EnableUUID"))
+    assert results[f"vm:{APP}"].status is Status.PASS
+
+
+def test_mt_disk_enableuuid_fail(lab):
+    lab.master_target = APPLIANCE
+    lab.write_site()
+    assert_failed(by_target(run_checks(lab, "mt.disk_enableuuid"))[f"mt:{APPLIANCE}"], remediation="set-disk-enableuuid")
+
+
+def test_missing_vm_fails_with_find_remediation(lab):
+    lab.vms = [APP, "ghost01"]
+    lab.write_site()
+    result = by_target(run_checks(lab, "vm.snapshots"))["vm:ghost01"]
+    assert_failed(result, remediation="find-vm", mentions=("no VM named ghost01",))
+
+
+def test_vm_name_clash_fails_when_two_vms_share_the_name(lab):
+    lab.admin.move_to_folder(APPLIANCE, "restored")  # vCenter keeps names unique per folder, not per datacenter
+    lab.admin.rename_vm(APPLIANCE, APP)
+    result = by_target(run_checks(lab, "vm.name_clash"))[f"vm:{APP}"]
+    assert_failed(result, remediation="resolve-name-clash", mentions=("2 VMs named app01",))
+
+
+def test_mt_scsi_controller_fails_on_paravirtual(lab):
+    lab.admin.add_pvscsi_controller(MASTER_TARGET)
+    result = by_target(run_checks(lab, "mt.scsi_controller"))[f"mt:{MASTER_TARGET}"]
+    assert_failed(result, remediation="master-target-lsi-logic", mentions=("ParaVirtualSCSIController",))
+
+
+def test_mt_vmware_tools_fails_when_not_running(lab):
+    lab.admin.set_vm_guest(MASTER_TARGET, tools_running_status="guestToolsNotRunning")
+    result = by_target(run_checks(lab, "mt.vmware_tools"))[f"mt:{MASTER_TARGET}"]
+    assert_failed(result, remediation="start-vmware-tools", mentions=("guestToolsNotRunning", "open-vm-tools"))
+
+
+def test_mt_os_match_fails_for_a_windows_master_target_serving_linux(lab):
+    lab.admin.set_guest_id(MASTER_TARGET, "windows9Server64Guest")
+    lab.admin.set_vm_guest(MASTER_TARGET, guest_family="windowsGuest")
+    result = by_target(run_checks(lab, "mt.os_match"))[f"mt:{MASTER_TARGET}"]
+    assert_failed(result, remediation="match-master-target-os", mentions=("app01 (linux)", "db01 (linux)"))
+
+
+def test_esxi_license_fails_on_free_licence(lab):
+    host = lab.admin.vm_host(APP)
+    free = lab.admin.add_license("FFFFF-00000-00000-00000-00000", "esxBasic", "vSphere 7 Hypervisor")
+    lab.admin.assign_license(host, free)
+    results = by_target(run_checks(lab, "esxi.license"))
+    assert_failed(results[f"host:{host}"], remediation="license-esxi", mentions=("free licence", "govc license.assign"))
+    assert "FFFFF" not in str(results[f"host:{host}"].evidence), "licence keys never leave memory"
+
+
+def test_vcenter_version_fails_on_unsupported_host(lab):
+    host = lab.admin.vm_host(APP)
+    lab.admin.set_host(host, version="5.1.0", build="799733")
+    results = by_target(run_checks(lab, "vcenter.version"))
+    assert_failed(results[f"host:{host}"], remediation="vcenter-upgrade", mentions=("5.1.0",))
+    assert results[f"vcenter:{lab.sim.host}"].status is Status.PASS
+
+
+def test_vcenter_version_fails_on_unsupported_vcenter(lab):
+    lab.admin.set_about(version="8.0.2", build="22385739")  # 8.0 is modernized-only; this lab site is classic
+    result = by_target(run_checks(lab, "vcenter.version"))[f"vcenter:{lab.sim.host}"]
+    assert_failed(result, mentions=("8.0.2", "5.5, 6.0, 6.5, 6.7, 7.0"))
+
+
+def test_permissions_fail_for_a_read_only_discovery_account(lab):
+    read_only = lab.admin.add_role("ReadOnlyDiscovery", [])
+    lab.admin.set_permission("datacenter", DISCOVERY_USER, read_only, propagate=True)
+    result = by_target(run_checks(lab, "vcenter.permissions"))[f"vcenter:{lab.sim.host}"]
+    assert_failed(result, remediation="grant-discovery-privileges", mentions=("read-only", "Datastore.AllocateSpace", DISCOVERY_USER))
+    assert "VirtualMachine.Config.AddNewDisk" in result.evidence["missing"], "VirtualMachine.Config.* expands from the server's list"
+
+
+def test_permissions_fail_when_not_propagated(lab):
+    role = [r.roleId for r in lab.admin.content.authorizationManager.roleList if r.name == "Azure_Site_Recovery"][0]
+    lab.admin.set_permission("datacenter", DISCOVERY_USER, role, propagate=False)
+    result = by_target(run_checks(lab, "vcenter.permissions"))[f"vcenter:{lab.sim.host}"]
+    assert_failed(result, mentions=("do not propagate",))
+    assert result.evidence["not_propagated"]
+
+
+def test_permissions_match_the_domain_backslash_spelling(lab):
+    lab.extra_site_toml = ""
+    text = lab.site_path.read_text().replace(f'discovery_user = "{DISCOVERY_USER}"', 'discovery_user = "VSPHERE.LOCAL\\\\ASR-Discovery"')
+    lab.site_path.write_text(text)
+    assert run_checks(lab, "vcenter.permissions")[0].status is Status.PASS
+
+
+def test_datastore_access_fails_when_read_only_on_the_master_target_host(lab):
+    datastore = lab.admin.datastore_names()[0]
+    mt_host = lab.admin.vm_host(MASTER_TARGET)
+    mounts = [{"host": h, "access_mode": "readOnly" if h == mt_host else "readWrite", "mounted": True, "accessible": True} for h in lab.admin.host_names()]
+    lab.admin.set_datastore(datastore, host_mounts=mounts)
+    result = by_target(run_checks(lab, "datastore.access"))[f"datastore:{datastore}"]
+    assert_failed(result, remediation="mount-datastore", mentions=(f"{mt_host} (readOnly)", "8061"))
+
+
+def test_datastore_type_fails_on_nfs(lab):
+    datastore = lab.admin.datastore_names()[0]
+    lab.admin.set_datastore(datastore, type="NFS")
+    result = by_target(run_checks(lab, "datastore.type"))[f"datastore:{datastore}"]
+    assert_failed(result, remediation="use-vmfs-datastore", mentions=("NFS",))
+
+
+def test_datastore_free_space_fails_for_an_alternate_location_vm(lab):
+    datastore = lab.admin.datastore_names()[0]
+    lab.admin.set_datastore(datastore, free_bytes=0)
+    lab.write_site(app01={"recovery_location": "alternate"})
+    result = by_target(run_checks(lab, "datastore.free_space"))[f"datastore:{datastore}"]
+    assert_failed(result, remediation="free-datastore-space", mentions=("0.0 GB free",))
+
+
+def test_host_memory_fails_when_the_vms_do_not_fit(lab):
+    host = lab.admin.vm_host(APP)
+    lab.admin.set_memory_mb(APP, 8192)
+    lab.admin.set_host(host, memory_size_bytes=16 * 1024**3, memory_usage_mb=12 * 1024)
+    result = by_target(run_checks(lab, "host.memory"))[f"host:{host}"]
+    assert_failed(result, remediation="free-host-memory", mentions=("4096 MB free", "8038"))
+
+
+def test_time_skew_fails_when_vcenter_clock_is_off(lab):
+    lab.admin.set_clock(600)
+    result = by_target(run_checks(lab, "time.skew"))[f"vcenter:{lab.sim.host}"]
+    assert_failed(result, remediation="sync-clocks", mentions=("ahead of",))
+    assert 590 <= result.evidence["skew_seconds"] <= 610
+
+
+def test_guest_ip_mode_records_a_static_address_to_restore(lab):
+    lab.admin.set_vm_guest(
+        APP,
+        net=[{"mac": "00:50:56:aa:bb:cc", "network": "VM Network", "dhcp": False, "ips": [{"ip": "10.0.0.21", "prefix": 24, "origin": "manual"}]}],
+        gateway="10.0.0.1",
+        dns=["10.0.0.2", "10.0.0.3"],
+    )
+    result = by_target(run_checks(lab, "guest.ip_mode"))[f"vm:{APP}"]
+    assert_failed(result, status=Status.WARN, remediation="plan-static-ip-restore", mentions=("10.0.0.21/24", "gateway 10.0.0.1"))
+    assert result.evidence["static"] == [{"ip": "10.0.0.21", "prefix": 24, "mac": "00:50:56:aa:bb:cc", "network": "VM Network"}]
+    assert result.evidence["dns"] == ["10.0.0.2", "10.0.0.3"]
+
+
+def test_master_target_checks_are_skipped_on_modernized_sites(lab):
+    text = lab.site_path.read_text().replace('experience = "classic"', 'experience = "modernized"')
+    lab.site_path.write_text(text.split("[[master_targets]]")[0] + "[[vms]]" + text.split("[[vms]]", 1)[1])
+    results = run_checks(lab, "mt.snapshots", "mt.scsi_controller", "vm.snapshots")
+    assert {r.check: r.status for r in results} == {"mt.snapshots": Status.SKIP, "mt.scsi_controller": Status.SKIP, "vm.snapshots": Status.PASS}
