@@ -1,7 +1,7 @@
 """The vCenter source: every fact the vCenter checks need, in a handful of bulk PropertyCollector retrievals.
 
-Requests do not grow with the number of VMs: one retrieval for the light properties of every VM, host and datastore of
-the datacenter, one for the detailed properties of only the VMs the site names, one bulk licence query, one privilege
+Requests do not grow with the number of VMs: one retrieval for every VM's name and every host and datastore of the
+datacenter, one for the detailed properties of only the VMs bearing a name the site names, one bulk licence query, one privilege
 query. Certificate verification is on unless the site file turns it off explicitly.
 """
 
@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 # vSphere 6.5's API: the oldest vCenter modernized ASR supports, and the first with FetchUserPrivilegeOnEntities.
 API_VERSION = "vim.version.version11"
 
-_VM_LIGHT = ["name", "runtime.host", "runtime.powerState", "config.template"]
 _VM_DETAIL = [
+    "name",
+    "runtime.host",
+    "runtime.powerState",
+    "config.template",
     "snapshot",
     "config.extraConfig",
     "config.hardware.device",
@@ -168,26 +171,23 @@ class VCenterSource:
 
         view = content.viewManager.CreateContainerView(datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore], True)
         try:
+            # Only the name of every VM: parsing is the cost at thousands of VMs, and names are all we match on.
             inventory = _retrieve(
                 collector,
-                [_view_filter(view, {vim.VirtualMachine: _VM_LIGHT, vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
+                [_view_filter(view, {vim.VirtualMachine: ["name"], vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
             )
         finally:
             view.DestroyView()
-        vms, hosts, datastores = {}, {}, {}
-        for obj, props in inventory:
-            moref = obj._moId
-            if isinstance(obj, vim.VirtualMachine):
-                vms[moref] = _vm_light(props)
-            elif isinstance(obj, vim.HostSystem):
-                hosts[moref] = _host(props)
-            elif isinstance(obj, vim.Datastore):
-                datastores[moref] = _datastore(props)
-        facts["vms"], facts["hosts"], facts["datastores"] = vms, hosts, datastores
-
+        hosts = {obj._moId: _host(props) for obj, props in inventory if isinstance(obj, vim.HostSystem)}
+        datastores = {obj._moId: _datastore(props) for obj, props in inventory if isinstance(obj, vim.Datastore)}
+        all_vms = [(obj, props.get("name")) for obj, props in inventory if isinstance(obj, vim.VirtualMachine)]
         wanted = self._wanted_vm_names()
-        detailed = [obj for obj, props in inventory if isinstance(obj, vim.VirtualMachine) and props.get("name") in wanted]
-        facts["vm_details"] = {obj._moId: _vm_detail(props) for obj, props in _retrieve(collector, [_objects_filter(detailed, vim.VirtualMachine, _VM_DETAIL)])} if detailed else {}
+        # Every VM bearing a name the site cares about, namesakes included (they are what vm.name_clash looks for).
+        named = [obj for obj, name in all_vms if name in wanted]
+        details = _retrieve(collector, [_objects_filter(named, vim.VirtualMachine, _VM_DETAIL)]) if named else []
+        facts["vm_count"] = len(all_vms)
+        facts["vms"] = {obj._moId: _vm(props) for obj, props in details}
+        facts["hosts"], facts["datastores"] = hosts, datastores
 
         licences = _assigned_licences(content)
         for moref, host in hosts.items():
@@ -281,15 +281,6 @@ def _ref(obj: Any) -> str | None:
     return obj._moId if obj is not None else None
 
 
-def _vm_light(props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": props.get("name"),
-        "host": _ref(props.get("runtime.host")),
-        "power_state": str(props.get("runtime.powerState") or "unknown"),
-        "template": bool(props.get("config.template")),
-    }
-
-
 def _host(props: dict[str, Any]) -> dict[str, Any]:
     product = props.get("summary.config.product")
     return {
@@ -329,7 +320,7 @@ def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
         yield from _snapshot_names(node.childSnapshotList)
 
 
-def _vm_detail(props: dict[str, Any]) -> dict[str, Any]:
+def _vm(props: dict[str, Any]) -> dict[str, Any]:
     from pyVmomi import vim
 
     snapshot = props.get("snapshot")
@@ -340,6 +331,10 @@ def _vm_detail(props: dict[str, Any]) -> dict[str, Any]:
         if option.key.lower() in _EXTRA_CONFIG_KEPT
     }
     return {
+        "name": props.get("name"),
+        "host": _ref(props.get("runtime.host")),
+        "power_state": str(props.get("runtime.powerState") or "unknown"),
+        "template": bool(props.get("config.template")),
         "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
         "extra_config": extra,
         "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, vim.vm.device.VirtualSCSIController)],

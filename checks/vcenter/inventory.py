@@ -18,7 +18,7 @@ class FoundVm:
     name: str
     host: str | None  # host moref
     power_state: str
-    detail: dict[str, Any]
+    detail: dict[str, Any]  # everything the source gathered about the VM
 
 
 class Inventory:
@@ -33,9 +33,8 @@ class Inventory:
     @cached_property
     def _vms_by_name(self) -> dict[str, list[FoundVm]]:
         by_name: dict[str, list[FoundVm]] = {}
-        details = self.facts.get("vm_details", {})
         for moref, vm in self.facts.get("vms", {}).items():
-            found = FoundVm(moref, vm["name"], vm["host"], vm["power_state"], details.get(moref, {}))
+            found = FoundVm(moref, vm["name"], vm["host"], vm["power_state"], vm)
             by_name.setdefault(vm["name"], []).append(found)
         return by_name
 
