@@ -49,6 +49,8 @@ _HOST_PROPS = [
     "runtime.inMaintenanceMode",
 ]
 _DATASTORE_PROPS = ["name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "host"]
+# The datacenter's child folders: privileges held on the datacenter must reach them to count as propagated.
+_DATACENTER_FOLDERS = {"vmFolder": "vm folder", "hostFolder": "host folder", "datastoreFolder": "datastore folder", "networkFolder": "network folder"}
 # Only these extraConfig keys leave memory: guestinfo.* and others may hold secrets.
 _EXTRA_CONFIG_KEPT = {"disk.enableuuid"}
 
@@ -166,7 +168,7 @@ class VCenterSource:
             "clock": {"tool_before": _iso(tool_before), "vcenter": _iso(vcenter_time), "tool_after": _iso(tool_after)},
         }
         collector = content.propertyCollector
-        datacenter = self._find_datacenter(content, collector)
+        datacenter, folders = self._find_datacenter(content, collector)
         facts["datacenter"] = self._settings.datacenter
 
         view = content.viewManager.CreateContainerView(datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore], True)
@@ -194,7 +196,7 @@ class VCenterSource:
             host["license"] = licences.get(moref)
 
         facts["privilege_ids"] = sorted(p.privId for p in content.authorizationManager.privilegeList)
-        facts["privileges"] = self._discovery_privileges(content, datacenter)
+        facts["privileges"] = self._discovery_privileges(content, datacenter, folders)
         return facts
 
     def _wanted_vm_names(self) -> set[str]:
@@ -204,37 +206,32 @@ class VCenterSource:
             names.add(site.config_server.vm_name)
         return names
 
-    def _find_datacenter(self, content: Any, collector: Any) -> Any:
+    def _find_datacenter(self, content: Any, collector: Any) -> tuple[Any, dict[str, Any]]:
+        """The site's datacenter and its child folders, read in the same retrieval."""
         from pyVmomi import vim
 
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datacenter], True)
         try:
-            found = _retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name"]})])
+            found = _retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name", *_DATACENTER_FOLDERS]})])
         finally:
             view.DestroyView()
         for obj, props in found:
             if props.get("name") == self._settings.datacenter:
-                return obj
+                return obj, {label: props[path] for path, label in _DATACENTER_FOLDERS.items()}
         names = ", ".join(sorted(str(props.get("name")) for _, props in found)) or "none"
         raise SourceError(
             "not_found",
             f"vCenter {self._settings.host} has no datacenter named {self._settings.datacenter!r} (it has: {names})",
         )
 
-    def _discovery_privileges(self, content: Any, datacenter: Any) -> dict[str, Any]:
+    def _discovery_privileges(self, content: Any, datacenter: Any, folders: dict[str, Any]) -> dict[str, Any]:
         """Effective privileges of the discovery account on the datacenter and on its child folders.
 
         vCenter resolves groups and inheritance itself; a privilege held on the datacenter but missing on a child
         folder means the permission does not propagate.
         """
         account = self._settings.discovery_account
-        entities = {
-            "datacenter": datacenter,
-            "vm folder": datacenter.vmFolder,
-            "host folder": datacenter.hostFolder,
-            "datastore folder": datacenter.datastoreFolder,
-            "network folder": datacenter.networkFolder,
-        }
+        entities = {"datacenter": datacenter, **folders}
         answer = content.authorizationManager.FetchUserPrivilegeOnEntities(entities=list(entities.values()), userName=account)
         by_moref = {item.entity._moId: sorted(item.privileges or []) for item in answer or []}
         return {
