@@ -8,21 +8,12 @@ query. Certificate verification is on unless the site file turns it off explicit
 from __future__ import annotations
 
 import datetime as dt
-import http.client
-import logging
-import socket
-import ssl
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from checks.site import Site
-from checks.sources import tls
 from checks.sources.errors import SourceError
-
-log = logging.getLogger(__name__)
-
-# vSphere 6.5's API: the oldest vCenter modernized ASR supports, and the first with FetchUserPrivilegeOnEntities.
-API_VERSION = "vim.version.version11"
+from checks.sources.vcenter_session import vcenter_session
 
 _VM_DETAIL = [
     "name",
@@ -73,78 +64,10 @@ class VCenterSource:
         self._settings = site.vcenter
         self._password = password or ""
 
-    # -- connection -----------------------------------------------------------------------------------------------
-    def _connect(self) -> tuple[Any, dict[str, Any]]:
-        from pyVim import connect
-        from pyVmomi import vim
-
-        settings = self._settings
-        timeout = settings.timeout_seconds
-        certificate = tls.fetch_certificate(settings.host, settings.port, timeout)
-        trust: dict[str, Any] = {"thumbprint_sha256": certificate.sha256}
-        pinned = None
-        if settings.insecure:
-            log.warning("vCenter %s: certificate verification is OFF (insecure = true in the site file)", settings.host)
-            context = ssl._create_unverified_context()
-            trust["verified_by"] = "nothing (insecure = true)"
-        elif settings.thumbprint:
-            if not certificate.matches(settings.thumbprint):
-                raise SourceError(
-                    "untrusted",
-                    f"the certificate of {settings.host}:{settings.port} does not match the pinned thumbprint: it "
-                    f"presents SHA-256 {certificate.sha256}",
-                    evidence={"thumbprint_sha256": certificate.sha256, "pinned": settings.thumbprint},
-                )
-            # pyVmomi checks the pin again on the connection it really uses.
-            context = ssl.create_default_context()
-            pinned = settings.thumbprint
-            trust["verified_by"] = "pinned thumbprint"
-        else:
-            context = tls.verifying_context(settings.ca_file)
-            tls.verify_trust(settings.host, settings.port, context, certificate, timeout)
-            trust["verified_by"] = f"ca_file {settings.ca_file}" if settings.ca_file else "system trust store"
-        try:
-            si = connect.Connect(
-                host=settings.host,
-                port=settings.port,
-                user=settings.user,
-                pwd=self._password,
-                version=API_VERSION,
-                sslContext=context,
-                thumbprint=pinned,
-                httpConnectionTimeout=int(max(1, timeout)),
-            )
-        except vim.fault.InvalidLogin:
-            raise SourceError("auth", f"vCenter {settings.host} refused the login of {settings.user}: wrong user or password") from None
-        except vim.fault.NoPermission as exc:
-            raise SourceError("auth", f"vCenter {settings.host}: {settings.user} may not log in ({exc.msg})") from None
-        return si, trust
-
     # -- collection -----------------------------------------------------------------------------------------------
     def collect(self) -> dict[str, Any]:
-        try:
-            return self._collect()
-        except SourceError:
-            raise
-        except (socket.timeout, TimeoutError):
-            raise SourceError("timeout", f"vCenter {self._settings.host} stopped answering within {self._settings.timeout_seconds:g} s") from None
-        except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError) as exc:
-            raise SourceError("unreachable", f"vCenter {self._settings.host}: connection lost: {exc}") from None
-        except Exception as exc:  # a vmodl fault or a surprise of the server: report it, never crash the run
-            message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
-            raise SourceError("error", f"vCenter {self._settings.host}: {message}") from None
-
-    def _collect(self) -> dict[str, Any]:
-        from pyVim import connect
-
-        si, trust = self._connect()
-        try:
-            return self._gather(si, trust)
-        finally:
-            try:
-                connect.Disconnect(si)
-            except Exception:  # logging out of a server that went away must not hide the facts gathered
-                log.debug("logout from %s failed", self._settings.host, exc_info=True)
+        with vcenter_session(self._settings, self._password) as session:
+            return self._gather(session.si, session.trust)
 
     def _gather(self, si: Any, trust: dict[str, Any]) -> dict[str, Any]:
         from pyVmomi import vim
