@@ -21,7 +21,7 @@ class Check:
 
 _CATALOG: dict[str, Check] = {}
 # Packages whose modules hold checks; importing them fills the catalog.
-_CHECK_PACKAGES = ("checks.vcenter",)
+_CHECK_PACKAGES = ("checks.vcenter", "checks.network", "checks.hosts")
 
 
 def register(meta: CheckMeta) -> Callable[[Evaluate], Evaluate]:

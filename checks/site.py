@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from checks.model import Experience
 
@@ -41,6 +42,14 @@ class VCenter(_Section):
         return self.discovery_user or self.user
 
 
+# ARM endpoint and Entra ID authority of each cloud.
+AZURE_CLOUDS = {
+    "public": ("https://management.azure.com", "https://login.microsoftonline.com"),
+    "usgov": ("https://management.usgovcloudapi.net", "https://login.microsoftonline.us"),
+    "china": ("https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+}
+
+
 class Azure(_Section):
     subscription_id: str
     resource_group: str
@@ -55,34 +64,152 @@ class Azure(_Section):
     expressroute_circuits: list[str] = []
     recovery_plan: str | None = None
     timeout_seconds: float = Field(30.0, gt=0, le=600)
+    # Which cloud: sets arm_endpoint and authority when the file does not give them.
+    cloud: Literal["public", "usgov", "china"] = "public"
+    audience: str | None = None  # the token audience for ARM; defaults to arm_endpoint (set it for private endpoints)
+    # Absent: client_secret when client_id and client_secret_env are set, else DefaultAzureCredential.
+    credential: Literal["default", "client_secret", "managed_identity", "azure_cli"] | None = None
+    max_parallel_calls: int = Field(32, ge=1, le=256)
+    retry_total: int = Field(3, ge=0, le=10)  # throttling (429) and 5xx answers are retried with backoff...
+    retry_backoff_seconds: float = Field(0.8, ge=0, le=60)  # ...doubling from this, honouring Retry-After
+    poll_interval_seconds: float = Field(5.0, ge=0, le=60)  # between polls of a long-running call that names no Retry-After
+    vm_resource_group: str | None = None  # where failed-over Azure VMs are when ASR does not say (classic, after reprotect)
+    path_from: list[str] = []  # Azure VMs (names in resource_group, or ids) to test the path from; default: one failed-over VM
+    network_watcher: str | None = None  # name in network_watcher_resource_group, or id; default: NetworkWatcher_<VM's region>
+    network_watcher_resource_group: str = "NetworkWatcherRG"
+    job_history_hours: int = Field(72, ge=1, le=24 * 30)  # how far back ASR jobs are read
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cloud_endpoints(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("cloud") in AZURE_CLOUDS:
+            endpoints = AZURE_CLOUDS[data["cloud"]]
+            data = {"arm_endpoint": endpoints[0], "authority": endpoints[1], **data}
+        return data
+
+    @model_validator(mode="after")
+    def _client_secret_is_complete(self) -> Azure:
+        if self.credential == "client_secret" and not (self.tenant_id and self.client_id and self.client_secret_env):
+            raise ValueError("credential = \"client_secret\" needs tenant_id, client_id and client_secret_env")
+        return self
+
+
+def _ip_literal(value: str) -> str:
+    ipaddress.ip_address(value)  # its ValueError names the bad value
+    return value
+
+
+def _one_jump_host(value: str) -> str:
+    if not value.strip() or "," in value or " " in value.strip():
+        raise ValueError("must be one bastion as [user@]host[:port]")
+    return value
+
+
+IpAddress = Annotated[str, AfterValidator(_ip_literal)]
+# OpenSSH's ProxyJump form, one hop.
+JumpHost = Annotated[str, AfterValidator(_one_jump_host)]
 
 
 class ConfigServer(_Section):
     """The configuration server (classic) or the replication appliance (modernized)."""
 
     host: str
-    ip: str | None = None  # the address it was registered with
+    ip: IpAddress | None = None  # the address it was registered with
     port: int = Field(443, ge=1, le=65535)
     vm_name: str | None = None  # its VM in vCenter: the host it runs on must see the target datastores
+    version: str | None = None  # its agent version, e.g. "9.54.0.0", until the ASR facts tell it
+    # Where its backups land: a path on this machine (local or a mounted share), or over SFTP when backup_ssh_user is set.
+    backup_path: str | None = None
+    backup_ssh_host: str | None = None  # defaults to host
+    backup_ssh_port: int = Field(22, ge=1, le=65535)
+    backup_ssh_user: str | None = None
+    backup_ssh_key: str | None = None  # absent: the SSH agent
+    backup_ssh_key_passphrase_env: str | None = None
+    backup_ssh_known_hosts: str = "~/.ssh/known_hosts"
+    backup_ssh_jump_host: JumpHost | None = None
+    backup_ssh_insecure_host_keys: bool = False  # turns host-key verification OFF: explicit and loud, never a default
+    backup_timeout_seconds: float = Field(15.0, gt=0, le=600)  # per SSH step, and for listing a local or mounted path
+
+    @property
+    def backup_over_sftp(self) -> bool:
+        return self.backup_ssh_user is not None
 
 
 class ProcessServer(_Section):
     host: str
     port: int = Field(9443, ge=1, le=65535)
+    version: str | None = None  # its agent version, until the ASR facts tell it
 
 
 class Dns(_Section):
-    onprem_servers: list[str] = []
+    onprem_servers: list[str] = []  # "address" or "address:port" ("[v6]:port"); none: this machine's resolver
     azure_servers: list[str] = []
+    timeout_seconds: float = Field(3.0, gt=0, le=60)  # per query
+
+    @field_validator("onprem_servers", "azure_servers")
+    @classmethod
+    def _servers_are_addresses(cls, servers: list[str]) -> list[str]:
+        for server in servers:
+            parse_server(server)
+        return servers
+
+
+def parse_server(server: str) -> tuple[str, int]:
+    """'10.0.0.2', '10.0.0.2:5353', '::1' or '[::1]:5353' -> (address, port); a DNS server must be an IP address."""
+    text = server.strip()
+    address, port = text, 53
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        if rest:
+            port = int(rest.removeprefix(":")) if rest.startswith(":") and rest[1:].isdigit() else -1
+    elif text.count(":") == 1:
+        address, _, digits = text.partition(":")
+        port = int(digits) if digits.isdigit() else -1
+    if not 1 <= port <= 65535:
+        raise ValueError(f"{server!r}: the port must be a number from 1 to 65535")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(f"{server!r} is not an IP address (optionally with :port)") from None
+    return address, port
+
+
+def is_ip_address(text: str) -> bool:
+    """An IP literal, which DNS checks do not resolve."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def normalise_host(name: str) -> str:
+    """A host name as the DNS facts key it: case-insensitive, the root dot implied."""
+    return name.strip().rstrip(".").lower()
 
 
 class MasterTarget(_Section):
     name: str  # VM name in vCenter
     host: str | None = None  # address for SSH and the data port
     ssh_user: str = "root"
-    ssh_key: str | None = None
+    ssh_key: str | None = None  # absent: the SSH agent
     known_hosts: str = "~/.ssh/known_hosts"
     port: int = Field(9443, ge=1, le=65535)
+    os: Literal["linux", "windows"] = "linux"  # the SSH checks apply to Linux master targets
+    ssh_port: int = Field(22, ge=1, le=65535)
+    ssh_key_passphrase_env: str | None = None
+    jump_host: JumpHost | None = None  # a bastion, as OpenSSH's ProxyJump: [user@]host[:port]
+    insecure_host_keys: bool = False  # turns host-key verification OFF: explicit and loud, never a default
+    ssh_timeout_seconds: float = Field(15.0, gt=0, le=600)
+
+
+class Endpoint(_Section):
+    """One more TCP endpoint the failback depends on, probed like the configuration server's and process server's ports."""
+
+    name: str
+    host: str
+    port: int = Field(ge=1, le=65535)
+    tls: bool = False  # also complete a TLS handshake and report the certificate
 
 
 class Vm(_Section):
@@ -91,6 +218,12 @@ class Vm(_Section):
     master_target: str | None = None  # classic: which master target serves it; defaults to the only one
     target_host: str | None = None  # where it comes back; defaults to the host it ran on
     datastore: str | None = None  # where its disks come back; defaults to where they are
+    root_filesystem: str | None = None  # filesystem of its root/boot volume: "xfs" or "reiserfs" need extra master target packages
+
+    @field_validator("root_filesystem")
+    @classmethod
+    def _lowercase(cls, value: str | None) -> str | None:
+        return value.strip().lower() if value is not None else None
 
 
 class Policy(_Section):
@@ -98,6 +231,11 @@ class Policy(_Section):
 
     time_skew_max_seconds: int = Field(120, ge=1)
     datastore_headroom_percent: int = Field(10, ge=0, le=100)
+    probe_timeout_seconds: float = Field(5.0, gt=0, le=120)  # a port that takes longer to connect counts as timed out
+    certificate_warn_days: int = Field(30, ge=0)  # a certificate expiring sooner is a warning
+    backup_max_age_hours: float = Field(24.0, gt=0)
+    retention_min_free_gb: float = Field(100.0, ge=0)
+    heartbeat_max_age_minutes: int = Field(15, ge=1)  # an ASR server or agent silent for longer is down (error 806)
 
 
 class Site(_Section):
@@ -110,6 +248,7 @@ class Site(_Section):
     dns: Dns = Dns()
     master_targets: list[MasterTarget] = []
     vms: list[Vm] = []
+    endpoints: list[Endpoint] = []
     policy: Policy = Policy()
     # Not a file key: the file's stem, so reports can name a site whose file has no `name`.
     source_stem: str | None = None

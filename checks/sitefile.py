@@ -163,6 +163,10 @@ def missing_environment(site: Site, path: Path) -> list[Problem]:
     wanted: list[tuple[Location, str | None]] = [(("vcenter", "password_env"), site.vcenter.password_env)]
     if site.azure is not None:
         wanted.append((("azure", "client_secret_env"), site.azure.client_secret_env))
+    if site.config_server is not None:
+        wanted.append((("config_server", "backup_ssh_key_passphrase_env"), site.config_server.backup_ssh_key_passphrase_env))
+    for index, master_target in enumerate(site.master_targets):
+        wanted.append((("master_targets", index, "ssh_key_passphrase_env"), master_target.ssh_key_passphrase_env))
     return [
         Problem(str(path), _line_of(lines, location), _dotted(location), f"environment variable {variable} is not set")
         for location, variable in wanted

@@ -184,6 +184,128 @@ _ENTRIES = (
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
+    # -- host-level checks: ports, DNS, master targets over SSH, the configuration server's backup ------------------------
+    Remediation(
+        "open-failback-ports",
+        "Open the path from here to {role} at {target_name}",
+        (
+            "Probe result: {outcome} ({reason}).",
+            "refused: start the service on {target_name} (configuration server: the IIS/cxprocessserver services; process "
+            "server and master target: the InMage Scout Application service / svagents), or open its host firewall.",
+            "timeout: a firewall, NSG or the VPN drops the traffic: allow TCP from this machine (and from the Azure VNet) to "
+            "{target_name}; check the site-to-site VPN or ExpressRoute private peering is up.",
+            "tls_timeout / tls_error: something else answers on that port (a proxy, a TLS-inspecting firewall): make the port "
+            "reach the ASR component directly.",
+            "Then run `failback check --only network.ports` again.",
+        ),
+        (_ASR_VMWARE_FAILBACK, _ASR_SUPPORT_MATRIX),
+    ),
+    Remediation(
+        "renew-certificate",
+        "Renew the certificate of {role} at {target_name}",
+        (
+            "Subject {subject}, issued by {issuer}, valid until {not_after} ({days_left} days left); SHA-256 {sha256}.",
+            "Classic configuration server: renew from the Azure portal (vault > Site Recovery infrastructure > Configuration "
+            "Servers > Renew certificates), then restart the agents' registration where asked.",
+            "Modernized appliance: renew from the vault's replication appliance blade, or re-register the appliance.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "fix-dns-records",
+        "Make {target_name} resolve the same, correct way everywhere",
+        (
+            "Found: {problems}.",
+            "NXDOMAIN or no record: add the A record (and its PTR) on the on-prem DNS servers; make the Azure-side DNS "
+            "servers forward the on-prem zone to them (conditional forwarder) so both sides answer alike.",
+            "Disagreement: the stale side still holds an old record (often the Azure DNS after failover): delete it or fix the forwarder.",
+            "Reverse mismatch: correct the PTR record of the address in the reverse zone.",
+            "Timeout: the DNS server does not answer from here: check the VPN/ExpressRoute path and its firewall (UDP and TCP 53).",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "ssh-access",
+        "Let failback log in to {target_name} over SSH",
+        (
+            "List the host in the site file with host, ssh_user, ssh_key (or an SSH agent) and known_hosts; add jump_host "
+            "when it is only reachable through a bastion.",
+            "Refused or timed out: start sshd on the host and open TCP 22 (or ssh_port) from this machine or the bastion.",
+            "Refused login: put the public key of ssh_key in the user's ~/.ssh/authorized_keys; an encrypted key needs "
+            "ssh_key_passphrase_env naming the variable that holds its passphrase.",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "trust-ssh-host-key",
+        "Verify the SSH host key of {target_name}, then record it in known_hosts",
+        (
+            "The host presents {host_key_sha256}. Compare it with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` run "
+            "on the host's own console; a different fingerprint means someone else answers: stop there.",
+            "If they match: ssh-keygen -R '{known_hosts_entry}' (drops a stale line), then ssh-keyscan the host into the "
+            "known_hosts file the site file names, and check that file's new line has that fingerprint (ssh-keygen -lf).",
+            "Then remove insecure_host_keys from the site file if it is set.",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "rebuild-linux-master-target",
+        "Run the master target {target_name} on a supported OS and kernel, without LVM and without automatic updates",
+        (
+            "Found on {target_name}: {problems}. Supported: {supported}.",
+            "A kernel off the list: install a supported one (Ubuntu: apt-get install linux-image-4.4.0-81-generic), boot it and "
+            "hold it (apt-mark hold linux-image-generic).",
+            "Automatic updates on: Ubuntu: set APT::Periodic::Unattended-Upgrade \"0\" in "
+            "/etc/apt/apt.conf.d/20auto-upgrades; CentOS: remove yum-cron.",
+            "LVM in use: the master target must use plain partitions: rebuild it from Microsoft's master target template.",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "install-master-target-packages",
+        "Install the missing packages on master target {target_name}",
+        (
+            "Missing ({package_manager}): {missing}.",
+            "On {target_name} as root: {install_command}",
+        ),
+        (_ASR_MASTER_TARGET,),
+        automatable=True,
+    ),
+    Remediation(
+        "prepare-retention-volume",
+        "Give master target {target_name} a retention volume of its own at {path}",
+        (
+            "Found: {problems}.",
+            "Add a disk to the master target VM (at least {min_free_gb} GB free), format it ext4 (not FAT), mount it at {path} "
+            "and add it to /etc/fstab (by UUID) so it survives a reboot.",
+            "Do not use the OS disk or the agent's installation volume for retention.",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "align-master-target-version",
+        "Keep master target {target_name}'s agent at or below the configuration and process servers' versions",
+        (
+            "Master target agent: {version}; other components: {compared_with}.",
+            "Upgrade the configuration server first, then the process server, then the master target (run the unified agent "
+            "installer; `cat /usr/local/.vx_version` shows the result).",
+            "If the versions are not known yet, set [config_server] version and [process_server] version in the site file "
+            "from the vault's Site Recovery infrastructure blade.",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "backup-config-server",
+        "Take a fresh configuration-server backup and keep the server's registered IP",
+        (
+            "Found: {problems}.",
+            "Back up the configuration server now (its MySQL database and the ASR folders, as Microsoft describes) to {backup_path}, "
+            "and schedule it at least every {max_age_hours} h.",
+            "A restored configuration server must come back with the IP it was registered with ([config_server] ip: "
+            "{registered_ip}); it has now: {current_ips}. Fix the DNS record, or the server's address, before reprotect.",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-configuration-server",),
+    ),
 )
 
 CATALOG: dict[str, Remediation] = {entry.id: entry for entry in _ENTRIES}

@@ -1,0 +1,1 @@
+"""Checks of the network paths the failback travels: ports from this machine, and name resolution."""
