@@ -46,7 +46,6 @@ def break_the_site(admin: VCenterAdmin) -> None:
 
 def run_demo(format_name: str = "text") -> int:
     from runner.writers import writer_for
-    from runner.writers.text_writer import write as write_text
 
     sim = VCSim()
     _say("building and starting the lab vCenter (VMware's govmomi simulator; the first build takes about a minute)")
@@ -61,7 +60,7 @@ def run_demo(format_name: str = "text") -> int:
             only = frozenset(c.meta.id for c in all_checks() if set(c.meta.sources) <= DEMO_SOURCES)
             facts = collect(site, {"vcenter": VCenterSource(site, sim.password).collect})
             report = evaluate(facts, Selection(only=only))
-            sys.stdout.write(write_text(report, verbose=False) if format_name == "text" else writer_for(format_name)(report))
+            sys.stdout.write(writer_for(format_name)(report))
     except Exception as exc:  # the demo must end with a message, never a traceback
         print(f"failback demo: {exc}", file=sys.stderr)
         return ExitCode.ERROR

@@ -24,6 +24,8 @@ examples:
   failback check --site site.toml --gate reprotect --format json --output preflight.json
   failback collect --site site.toml --output facts.json   save the facts (no secrets) for offline review
   failback check --facts facts.json                 evaluate a saved bundle again, offline
+  failback check --site site.toml --waivers waivers.toml --format json --format html --format junit --output cab/preflight
+  failback report --from cab/preflight.json --format markdown --output cab/preflight.md
   failback demo                                     the whole preflight on an embedded lab vCenter
 """
 
@@ -49,9 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     origin.add_argument("--facts", type=Path, metavar="FACTS.json", help="evaluate a bundle saved by `failback collect`, offline")
     check.add_argument("--gate", choices=GATES, help="only the checks that must pass before this phase (default: all)")
     check.add_argument("--only", metavar="ID,...", help="only these check ids (see `failback checks`)")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
-    check.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
+    _add_output_arguments(check)
+    check.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks: [[waiver]] check, target, justification, approver, expires")
     check.add_argument("-v", "--verbose", action="store_true", help="text format: list passed and skipped results too")
+
+    render = commands.add_parser("report", help="render a saved JSON report again, in other formats",
+                                 description="Render a JSON report written by `failback check --format json` as Markdown, HTML, JUnit, CSV or text.")
+    render.add_argument("--from", dest="source", type=Path, required=True, metavar="REPORT.json", help="the saved JSON report")
+    _add_output_arguments(render)
 
     collect = commands.add_parser("collect", help="gather the site's facts into a bundle for offline review",
                                   description="Save every fact the checks read (never a secret) to a JSON bundle.")
@@ -65,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
                                description="Start VMware's simulator as a lab site with typical failback problems and run the preflight on it.")
     demo.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
     return parser
+
+
+def _add_output_arguments(command: argparse.ArgumentParser) -> None:
+    from runner.writers import FORMATS
+
+    command.add_argument("--format", action="append", choices=tuple(FORMATS), metavar="FORMAT",
+                         help=f"report format, may be given several times: {', '.join(FORMATS)} (default: text)")
+    command.add_argument("--output", type=Path, metavar="PATH",
+                         help="write the report to PATH instead of stdout; with several formats PATH is the stem and each "
+                              "format gets its extension (report -> report.json, report.html, ...); a JSON report gets a "
+                              ".sha256 file beside it for `sha256sum -c`")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return _collect(args)
         if args.command == "checks":
             return _list_checks(args)
+        if args.command == "report":
+            return _render_saved(args)
         if args.command == "demo":
             from lab.demo import run_demo
 
@@ -134,31 +154,96 @@ def _vcenter_password(site, site_path: Path) -> str:
     raise UsageError(f"{site_path}: [vcenter] has no password_env and stdin is not a terminal to ask for the password")
 
 
+def _ssh_passphrases(site, site_path: Path) -> dict[str, str]:
+    """The key passphrases the site names, by variable; an unset one is a bad site (exit 2), never a prompt."""
+    from checks.sitefile import missing_environment
+
+    problems = [p for p in missing_environment(site, site_path) if p.key.endswith("ssh_key_passphrase_env")]
+    if problems:
+        raise UsageError(str(problems[0]))
+    names = [mt.ssh_key_passphrase_env for mt in site.master_targets]
+    if site.config_server is not None:
+        names.append(site.config_server.backup_ssh_key_passphrase_env)
+    return {name: os.environ[name] for name in names if name}
+
+
 def _gather(site_path: Path, selection):
+    from checks.sources.backup import BackupSource
+    from checks.sources.dns import DnsSource
+    from checks.sources.master_targets import MasterTargetSource
+    from checks.sources.tcp import TcpSource
     from checks.sources.vcenter import VCenterSource
     from runner.engine import collect, select_collectors
 
     site = _load_site(site_path)
-    factories = {"vcenter": lambda: VCenterSource(site, _vcenter_password(site, site_path)).collect}
+    factories = {
+        "vcenter": lambda: VCenterSource(site, _vcenter_password(site, site_path)).collect,
+        "tcp": lambda: TcpSource(site).collect,
+        "dns": lambda: DnsSource(site).collect,
+        "ssh": lambda: MasterTargetSource(site, _ssh_passphrases(site, site_path)).collect,
+        "backup": lambda: BackupSource(site, _ssh_passphrases(site, site_path)).collect,
+    }
     return collect(site, select_collectors(site, selection, factories))
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
+def _write_file(path: Path, text: str) -> None:
     try:
-        output.write_text(text, encoding="utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _documents(report, formats: list[str], output: Path | None, verbose: bool = False, json_digest: str | None = None) -> list[Path]:
+    """Write the report in every format asked for; the other documents name the JSON report's SHA-256."""
+    from runner.writers import FORMATS, writer_for
+    from runner.writers.json_writer import digest
+
+    if len(formats) > 1 and output is None:
+        raise UsageError("several --format need --output PATH (each format is written to PATH.<extension>)")
+    texts = {}
+    if "json" in formats:
+        texts["json"] = writer_for("json")(report)
+        json_digest = digest(texts["json"])
+    for name in formats:
+        if name == "text":
+            from runner.writers.text_writer import write as write_text
+
+            texts[name] = write_text(report, json_digest, verbose=verbose)
+        elif name not in texts:
+            texts[name] = writer_for(name)(report, json_digest)
+    if output is None:
+        sys.stdout.write(texts[formats[0]])
+        return []
+    stem = output.with_suffix("") if output.suffix.lstrip(".") in {f.extension for f in FORMATS.values()} else output
+    written = []
+    for name, text in texts.items():
+        path = output if len(formats) == 1 else stem.with_name(f"{stem.name}.{FORMATS[name].extension}")
+        _write_file(path, text)
+        written.append(path)
+        if name == "json":
+            _write_file(path.with_name(path.name + ".sha256"), f"{json_digest}  {path.name}\n")
+    return written
+
+
+def _waivers(path: Path | None):
+    if path is None:
+        return []
+    from checks.registry import known_ids
+    from runner.waivers import WaiverFileError, load_waivers
+
+    try:
+        return load_waivers(path, known_ids())
+    except WaiverFileError as exc:
+        raise UsageError("the waivers file has problems:\n  " + "\n  ".join(str(p) for p in exc.problems)) from None
 
 
 def _check(args: argparse.Namespace) -> int:
     from checks.facts import Facts, FactsFileError
     from runner.engine import evaluate
-    from runner.writers import writer_for
 
     selection = _selection(args)
+    waivers = _waivers(args.waivers)
     if args.facts is not None:
         try:
             facts = Facts.load(args.facts)
@@ -166,18 +251,38 @@ def _check(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     else:
         facts = _gather(args.site, selection)
-    report = evaluate(facts, selection)
-    if args.format == "text":
-        from runner.writers.text_writer import write
-
-        text = write(report, verbose=args.verbose)
-    else:
-        text = writer_for(args.format)(report)
-    _emit(text, args.output)
-    if args.output is not None:
+    report = evaluate(facts, selection, waivers)
+    written = _documents(report, args.format or ["text"], args.output, verbose=args.verbose)
+    if written:
         counts = report.counts()
-        print(f"{'READY' if report.ready else 'NOT READY'}: {counts['fail']} fail, {counts['error']} error, {counts['warn']} warn; report in {args.output}", file=sys.stderr)
+        print(f"{'READY' if report.ready else 'NOT READY'}: {counts['fail']} fail, {counts['error']} error, {counts['warn']} warn, "
+              f"{counts['waived']} waived; written: {', '.join(str(p) for p in written)}", file=sys.stderr)
+    for waiver in report.waivers:
+        if waiver["state"] == "expired":
+            print(f"failback: waiver for {waiver['check']} ({waiver['target']}) expired on {waiver['expires']} and no longer applies", file=sys.stderr)
     return report.exit_code
+
+
+def _render_saved(args: argparse.Namespace) -> int:
+    import json
+
+    from runner.report import ReportFileError, report_from_document
+    from runner.writers.json_writer import digest
+
+    try:
+        text = args.source.read_text(encoding="utf-8")
+        report = report_from_document(json.loads(text))
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.source}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{args.source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except ReportFileError as exc:
+        raise UsageError(f"{args.source}: {exc}") from None
+    formats = [f for f in (args.format or ["text"]) if f != "json"] or ["text"]
+    written = _documents(report, formats, args.output, json_digest=digest(text))
+    if written:
+        print(f"written: {', '.join(str(p) for p in written)}", file=sys.stderr)
+    return ExitCode.READY
 
 
 def _collect(args: argparse.Namespace) -> int:

@@ -16,11 +16,18 @@ from checks.sources.errors import SourceError
 from remediations import catalog as remediation_catalog
 from runner.report import Report
 from runner.version import TOOL_VERSION
+from runner.waivers import Waiver, apply_waivers
 
 log = logging.getLogger(__name__)
 
 # What to follow when a source could not gather: the remediation of the check that judges that source.
-SOURCE_REMEDIATIONS = {"vcenter": "vcenter-connect"}
+SOURCE_REMEDIATIONS = {
+    "vcenter": "vcenter-connect",
+    "tcp": "open-failback-ports",
+    "dns": "fix-dns-records",
+    "ssh": "ssh-access",
+    "backup": "backup-config-server",
+}
 
 Collector = Callable[[], dict]
 
@@ -103,17 +110,21 @@ def _explain(result: Result, meta: CheckMeta) -> Result:
     return result
 
 
-def evaluate(facts: Facts, selection: Selection = Selection()) -> Report:
+def evaluate(facts: Facts, selection: Selection = Selection(), waivers: list[Waiver] | None = None) -> Report:
     results: list[Result] = []
     for check in selection.checks():
         results.extend(_explain(result, check.meta) for result in _evaluate_one(check, facts))
+    generated = utc_now()
+    ledger = apply_waivers(results, waivers or [], generated.date())
     return Report(
-        site=facts.site,
+        site_name=facts.site.display_name,
+        experience=facts.site.experience,
         gate=selection.gate,
-        generated_at=utc_now().isoformat(),
+        generated_at=generated.isoformat(),
         collected_at=facts.collected_at,
         tool_version=TOOL_VERSION,
         results=results,
+        waivers=ledger,
     )
 
 

@@ -1,22 +1,38 @@
-"""Report writers, one module per format; each turns a Report into text and knows nothing of the terminal or TUI."""
+"""Report writers, one module per format. Each turns a Report into text and knows nothing of the terminal or the TUI."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from dataclasses import dataclass
+from typing import Protocol
 
 from runner.report import Report
 
-Writer = Callable[[Report], str]
+
+class Writer(Protocol):
+    def __call__(self, report: Report, json_digest: str | None = None) -> str: ...
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    module: str
+    extension: str
+
+
+FORMATS = {
+    f.name: f
+    for f in (
+        Format("text", "runner.writers.text_writer", "txt"),
+        Format("json", "runner.writers.json_writer", "json"),
+        Format("markdown", "runner.writers.markdown_writer", "md"),
+        Format("html", "runner.writers.html_writer", "html"),
+        Format("junit", "runner.writers.junit_writer", "xml"),
+        Format("csv", "runner.writers.csv_writer", "csv"),
+    )
+}
 
 
 def writer_for(format_name: str) -> Writer:
-    if format_name == "json":
-        from runner.writers.json_writer import write
-    elif format_name == "text":
-        from runner.writers.text_writer import write
-    else:
-        raise ValueError(f"unknown report format {format_name!r}")
-    return write
-
-
-FORMATS = ("text", "json")
+    """The writer of a format; imported on use, so the command starts without loading every writer."""
+    return importlib.import_module(FORMATS[format_name].module).write

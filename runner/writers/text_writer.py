@@ -9,12 +9,12 @@ _ORDER = [Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED, Status.PASS, St
 _LABEL = {Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.WARN: "WARN", Status.WAIVED: "WAIVED", Status.PASS: "pass", Status.SKIP: "skip"}
 
 
-def write(report: Report, verbose: bool = False) -> str:
+def write(report: Report, json_digest: str | None = None, verbose: bool = False) -> str:
     counts = report.counts()
     gate = report.gate.value if report.gate else "all gates"
     verdict = "READY" if report.ready else "NOT READY"
     lines = [
-        f"failback preflight: site {report.site.display_name} ({report.site.experience.value}), {gate}",
+        f"failback preflight: site {report.site_name} ({report.experience.value}), {gate}",
         f"{verdict}: " + ", ".join(f"{counts[s.value]} {s.value}" for s in _ORDER),
         "",
     ]

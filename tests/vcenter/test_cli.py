@@ -89,3 +89,32 @@ def test_damaged_facts_bundle_exits_2(tmp_path):
     bundle.write_text('{"schema": "something else"}')
     done = subprocess.run([sys.executable, "-m", "runner.cli", "check", "--facts", str(bundle)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "not a failback facts bundle" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_format_from_one_run_with_waivers_a_verifiable_digest_and_no_secret(lab, tmp_path):
+    lab.admin.create_snapshot(APP, "forgotten")
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text('[[waiver]]\ncheck = "vm.snapshots"\ntarget = "vm:app01"\njustification = "vendor snapshot, removed at T-1h"\n'
+                       'approver = "CAB-2026-7 (J. Doe)"\nexpires = 2099-12-31\n')
+    stem = tmp_path / "cab" / "preflight"
+    done = failback(lab, "check", "--site", str(lab.site_path), "--waivers", str(waivers), "--format", "json", "--format", "html",
+                    "--format", "markdown", "--format", "junit", "--format", "csv", "--format", "text", "--output", str(stem))
+    assert done.returncode == 0, done.stderr  # the only failure is waived
+    written = {path.suffix: path for path in stem.parent.iterdir()}
+    assert set(written) == {".json", ".html", ".md", ".xml", ".csv", ".txt", ".sha256"}
+    report = json.loads(written[".json"].read_text())
+    assert report["summary"]["waived"] == 1 and report["summary"]["fail"] == 0
+    assert report["waivers"][0]["state"] == "applied"
+
+    verify = subprocess.run(["sha256sum", "-c", written[".sha256"].name], cwd=stem.parent, capture_output=True, text=True, timeout=30)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    digest = written[".sha256"].read_text().split()[0]
+    assert digest in written[".html"].read_text() and digest in written[".md"].read_text()
+
+    for path in written.values():
+        assert lab.sim.password not in path.read_text(), f"the vCenter password leaked into {path.name}"
+    assert lab.sim.password not in done.stdout + done.stderr
+
+    written[".json"].write_text(written[".json"].read_text().replace('"waived": 1', '"waived": 0'))
+    tampered = subprocess.run(["sha256sum", "-c", written[".sha256"].name], cwd=stem.parent, capture_output=True, text=True, timeout=30)
+    assert tampered.returncode != 0, "an edited report must fail verification"
