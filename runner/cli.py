@@ -6,7 +6,6 @@ import argparse
 import difflib
 import getpass
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -68,6 +67,18 @@ def _parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("checks", help="list the check catalog", description="List every check with its gates and experiences.")
     catalog.add_argument("--json", action="store_true", help="as JSON: id, title, severity, gates, experiences, remediation")
 
+    fix = commands.add_parser("fix", help="apply the automated fix of a failing check, with confirmation",
+                              description="Show exactly what the fix of a check will change, ask, apply it, run the check again "
+                                          "and print its status. Exit 0 applied and passing, 1 applied but not passing or the fix "
+                                          "failed or was refused, 2 bad usage or no automatic fix, 4 declined (nothing changed).")
+    fix.add_argument("--site", type=Path, required=True, metavar="FILE", help="the site file (TOML)")
+    fix.add_argument("--check", required=True, metavar="ID", help="the check to fix, e.g. vm.snapshots")
+    fix.add_argument("--target", metavar="T", help="only this target (kind:name; * and ? match), e.g. vm:app01")
+    consent = fix.add_mutually_exclusive_group()
+    consent.add_argument("--dry-run", action="store_true", help="show what would change and change nothing")
+    consent.add_argument("--yes", action="store_true", help="apply without asking (no terminal and no --yes means declined)")
+    fix.add_argument("--audit-log", type=Path, metavar="FILE", help="where fixes are recorded (default: ~/.local/state/failback/audit.jsonl)")
+
     demo = commands.add_parser("demo", help="run the preflight on an embedded lab vCenter full of problems",
                                description="Start VMware's simulator as a lab site with typical failback problems and run the preflight on it.")
     demo.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
@@ -101,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list_checks(args)
         if args.command == "report":
             return _render_saved(args)
+        if args.command == "fix":
+            return _fix(args)
         if args.command == "demo":
             from lab.demo import run_demo
 
@@ -140,50 +153,20 @@ def _selection(args: argparse.Namespace):
     return Selection(gate=Gate(args.gate) if args.gate else None, only=only)
 
 
-def _vcenter_password(site, site_path: Path) -> str:
-    from checks.sitefile import missing_environment
+def _access(site_path: Path):
+    from runner.access import SiteAccess
 
-    variable = site.vcenter.password_env
-    if variable:
-        problems = [p for p in missing_environment(site, site_path) if p.key == "vcenter.password_env"]
-        if problems:
-            raise UsageError(str(problems[0]))
-        return os.environ[variable]
-    if sys.stdin.isatty():
-        return getpass.getpass(f"Password for {site.vcenter.user} on {site.vcenter.host}: ")
-    raise UsageError(f"{site_path}: [vcenter] has no password_env and stdin is not a terminal to ask for the password")
-
-
-def _ssh_passphrases(site, site_path: Path) -> dict[str, str]:
-    """The key passphrases the site names, by variable; an unset one is a bad site (exit 2), never a prompt."""
-    from checks.sitefile import missing_environment
-
-    problems = [p for p in missing_environment(site, site_path) if p.key.endswith("ssh_key_passphrase_env")]
-    if problems:
-        raise UsageError(str(problems[0]))
-    names = [mt.ssh_key_passphrase_env for mt in site.master_targets]
-    if site.config_server is not None:
-        names.append(site.config_server.backup_ssh_key_passphrase_env)
-    return {name: os.environ[name] for name in names if name}
+    prompt = getpass.getpass if sys.stdin.isatty() else None
+    return SiteAccess(_load_site(site_path), site_path, prompt)
 
 
 def _gather(site_path: Path, selection):
-    from checks.sources.backup import BackupSource
-    from checks.sources.dns import DnsSource
-    from checks.sources.master_targets import MasterTargetSource
-    from checks.sources.tcp import TcpSource
-    from checks.sources.vcenter import VCenterSource
-    from runner.engine import collect, select_collectors
+    from runner.access import AccessError
 
-    site = _load_site(site_path)
-    factories = {
-        "vcenter": lambda: VCenterSource(site, _vcenter_password(site, site_path)).collect,
-        "tcp": lambda: TcpSource(site).collect,
-        "dns": lambda: DnsSource(site).collect,
-        "ssh": lambda: MasterTargetSource(site, _ssh_passphrases(site, site_path)).collect,
-        "backup": lambda: BackupSource(site, _ssh_passphrases(site, site_path)).collect,
-    }
-    return collect(site, select_collectors(site, selection, factories))
+    try:
+        return _access(site_path).collect(selection)
+    except AccessError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -297,6 +280,61 @@ def _collect(args: argparse.Namespace) -> int:
         print(f"failback: {name}: {failure.reason}", file=sys.stderr)
     print(f"facts from {', '.join(sorted(facts.sources)) or 'no source'} saved to {args.output}", file=sys.stderr)
     return ExitCode.ERROR if facts.failures else ExitCode.READY
+
+
+def _fix(args: argparse.Namespace) -> int:
+    from checks.registry import known_ids
+    from remediations import catalog
+    from remediations.fixes import fix_for
+    from runner.access import AccessError
+    from runner.fix import NoAutomaticFix, run_fix
+
+    if args.check not in known_ids():
+        raise UsageError(f"no check named {args.check!r}; `failback checks` lists them")
+    fix = fix_for(args.check)
+    if fix is None:
+        from checks.registry import get
+
+        remediation = catalog.get(get(args.check).meta.remediation)
+        steps = "\n".join(f"  {n}. {step}" for n, step in enumerate(remediation.steps, 1))
+        raise UsageError(f"{args.check} has no automatic fix; what to do ({remediation.title}):\n{steps}")
+    access = _access(args.site)
+
+    def confirm(actions) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            print("failback: no terminal to confirm on and no --yes: declined", file=sys.stderr)
+            return False
+        return input("Apply? [y/N] ").strip().lower() in ("y", "yes")
+
+    def show(actions) -> None:
+        print(f"The fix of {args.check} will:")
+        for action in actions:
+            if action.refused:
+                print(f"  - {action.target}: NOT {action.description}: {action.refused}")
+            else:
+                print(f"  - {action.target}: {action.description}")
+
+    def confirm_after_showing(actions) -> bool:
+        show(actions)
+        return confirm(actions)
+
+    try:
+        outcome = run_fix(access.site, args.check, args.target, access.collect, {fix.source: access.secrets(fix.source)},
+                          confirm_after_showing, dry_run=args.dry_run, audit_log=args.audit_log)
+    except AccessError as exc:
+        raise UsageError(str(exc)) from None
+    except NoAutomaticFix:
+        raise UsageError(f"{args.check} has no automatic fix") from None
+    if args.dry_run or (outcome.actions and not any(a.refused is None for a in outcome.actions)):
+        show(outcome.actions)
+    for action, worked, happened in outcome.applied:
+        print(f"{'applied' if worked else 'FAILED'}: {action.target}: {happened}")
+    for result in outcome.after:
+        print(f"{result.status.value} {result.check} {result.target}: {result.message}")
+    print(outcome.message, file=sys.stderr)
+    return outcome.exit_code
 
 
 # -- the catalog --------------------------------------------------------------------------------------------------------

@@ -1,0 +1,19 @@
+"""Fixes the tool can apply itself, with the operator's consent: by the check whose failure they remove."""
+
+from __future__ import annotations
+
+from remediations.fixes.base import Fix, FixAction, FixError
+from remediations.fixes.vcenter_fixes import EnableDiskUuid, RemoveSnapshots
+
+_FIXES: tuple[Fix, ...] = (RemoveSnapshots(), EnableDiskUuid())
+
+
+def fix_for(check_id: str) -> Fix | None:
+    return next((fix for fix in _FIXES if check_id in fix.check_ids), None)
+
+
+def fixable_checks() -> set[str]:
+    return {check_id for fix in _FIXES for check_id in fix.check_ids}
+
+
+__all__ = ["Fix", "FixAction", "FixError", "fix_for", "fixable_checks"]

@@ -1,0 +1,38 @@
+"""What an automated fix is: a plan that says exactly what it will change (or why it will not), and the change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from checks.facts import Facts
+from checks.model import Result
+from checks.site import Site
+
+
+@dataclass(frozen=True)
+class FixAction:
+    """One change on one target, described before anything is done."""
+
+    check: str
+    target: str
+    description: str  # exactly what will be done, in the operator's words
+    refused: str | None = None  # why this one will not be done (nothing is changed for it)
+    details: tuple[tuple[str, Any], ...] = ()  # what apply() needs (names, not secrets)
+
+    def detail(self, key: str) -> Any:
+        return dict(self.details)[key]
+
+
+class FixError(Exception):
+    """Applying a fix failed; the message says what happened and what was left as it was."""
+
+
+class Fix(Protocol):
+    check_ids: tuple[str, ...]
+    source: str  # the connection the fix needs: "vcenter", "ssh", "azure"
+
+    def plan(self, result: Result, facts: Facts) -> FixAction: ...
+
+    def apply(self, action: FixAction, site: Site, secrets: Mapping[str, Any]) -> str: ...

@@ -1,0 +1,79 @@
+"""Access to a site's peers: the secrets it names (asked once, kept in memory), and the sources they open.
+
+Shared by every command that talks to a site (check, collect, fix) and by the TUI; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from checks.facts import Facts
+from checks.site import Site
+from checks.sitefile import missing_environment
+from runner.engine import Collector, Selection, collect, select_collectors
+
+PasswordPrompt = Callable[[str], str]
+
+
+class AccessError(Exception):
+    """A secret the site needs cannot be had: an unset variable (named with file, line and key) or no way to ask."""
+
+
+class SiteAccess:
+    def __init__(self, site: Site, site_path: Path, prompt: PasswordPrompt | None = None):
+        self.site = site
+        self.site_path = site_path
+        self._prompt = prompt  # None: never ask (no terminal)
+        self._vcenter_password: str | None = None
+
+    def _unset(self, key_suffix: str) -> None:
+        problems = [p for p in missing_environment(self.site, self.site_path) if p.key.endswith(key_suffix)]
+        if problems:
+            raise AccessError(str(problems[0]))
+
+    def vcenter_password(self) -> str:
+        if self._vcenter_password is None:
+            settings = self.site.vcenter
+            if settings.password_env:
+                self._unset("vcenter.password_env")
+                self._vcenter_password = os.environ[settings.password_env]
+            elif self._prompt is not None:
+                self._vcenter_password = self._prompt(f"Password for {settings.user} on {settings.host}: ")
+            else:
+                raise AccessError(f"{self.site_path}: [vcenter] has no password_env and there is no terminal to ask for the password")
+        return self._vcenter_password
+
+    def ssh_passphrases(self) -> dict[str, str]:
+        """The key passphrases the site names, by variable; an unset one is a bad site, never a prompt."""
+        self._unset("ssh_key_passphrase_env")
+        names = [mt.ssh_key_passphrase_env for mt in self.site.master_targets]
+        if self.site.config_server is not None:
+            names.append(self.site.config_server.backup_ssh_key_passphrase_env)
+        return {name: os.environ[name] for name in names if name}
+
+    def secrets(self, source: str) -> Any:
+        """What a fix of that source needs to log in."""
+        return {"vcenter": self.vcenter_password, "ssh": self.ssh_passphrases}[source]()
+
+    def _factories(self) -> dict[str, Callable[[], Collector]]:
+        from checks.sources.backup import BackupSource
+        from checks.sources.dns import DnsSource
+        from checks.sources.master_targets import MasterTargetSource
+        from checks.sources.tcp import TcpSource
+        from checks.sources.vcenter import VCenterSource
+
+        site = self.site
+        return {
+            "vcenter": lambda: VCenterSource(site, self.vcenter_password()).collect,
+            "tcp": lambda: TcpSource(site).collect,
+            "dns": lambda: DnsSource(site).collect,
+            "ssh": lambda: MasterTargetSource(site, self.ssh_passphrases()).collect,
+            "backup": lambda: BackupSource(site, self.ssh_passphrases()).collect,
+        }
+
+    def collect(self, selection: Selection) -> Facts:
+        """Facts from the sources the selected checks read, gathered concurrently."""
+        return collect(self.site, select_collectors(self.site, selection, self._factories()))
