@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="failback: %(levelname)s: %(message)s", stream=sys.stderr)
+    if not args.debug:
+        logging.getLogger("azure").setLevel(logging.ERROR)  # azure-identity warns of each failed sign-in; the report says it once
     if args.command is None:
         parser.print_help()
         return ExitCode.USAGE
@@ -169,44 +171,19 @@ def _gather(site_path: Path, selection):
         raise UsageError(str(exc)) from None
 
 
-def _write_file(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-
-
 def _documents(report, formats: list[str], output: Path | None, verbose: bool = False, json_digest: str | None = None) -> list[Path]:
-    """Write the report in every format asked for; the other documents name the JSON report's SHA-256."""
-    from runner.writers import FORMATS, writer_for
-    from runner.writers.json_writer import digest
+    """Write the report in every format asked for, to stdout (one format) or to files."""
+    from runner.export import ExportError, export, render
 
-    if len(formats) > 1 and output is None:
-        raise UsageError("several --format need --output PATH (each format is written to PATH.<extension>)")
-    texts = {}
-    if "json" in formats:
-        texts["json"] = writer_for("json")(report)
-        json_digest = digest(texts["json"])
-    for name in formats:
-        if name == "text":
-            from runner.writers.text_writer import write as write_text
-
-            texts[name] = write_text(report, json_digest, verbose=verbose)
-        elif name not in texts:
-            texts[name] = writer_for(name)(report, json_digest)
     if output is None:
-        sys.stdout.write(texts[formats[0]])
+        if len(formats) > 1:
+            raise UsageError("several --format need --output PATH (each format is written to PATH.<extension>)")
+        sys.stdout.write(render(report, formats, verbose, json_digest)[formats[0]])
         return []
-    stem = output.with_suffix("") if output.suffix.lstrip(".") in {f.extension for f in FORMATS.values()} else output
-    written = []
-    for name, text in texts.items():
-        path = output if len(formats) == 1 else stem.with_name(f"{stem.name}.{FORMATS[name].extension}")
-        _write_file(path, text)
-        written.append(path)
-        if name == "json":
-            _write_file(path.with_name(path.name + ".sha256"), f"{json_digest}  {path.name}\n")
-    return written
+    try:
+        return export(report, formats, output, verbose, json_digest)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _waivers(path: Path | None):

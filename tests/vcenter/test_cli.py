@@ -68,8 +68,10 @@ def test_offline_evaluation_of_a_facts_bundle_gives_the_same_verdicts(lab, tmp_p
     lab.admin.create_snapshot(APP, "forgotten")
     bundle = tmp_path / "facts.json"
     collected = failback(lab, "collect", "--site", str(lab.site_path), "--output", str(bundle))
-    assert collected.returncode == 0, collected.stderr
+    # 3: sources the lab does not start for this test (Azure) could not gather; the bundle says why
+    assert collected.returncode in (0, 3), collected.stderr
     text = bundle.read_text()
+    assert "vcenter" in json.loads(text)["sources"]
     assert lab.sim.password not in text and "AAAAA-BBBBB" not in text, "no secret and no licence key in the bundle"
 
     online = failback(lab, "check", "--site", str(lab.site_path), "--format", "json")
