@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     consent.add_argument("--yes", action="store_true", help="apply without asking (no terminal and no --yes means declined)")
     fix.add_argument("--audit-log", type=Path, metavar="FILE", help="where fixes are recorded (default: ~/.local/state/failback/audit.jsonl)")
 
+    tui = commands.add_parser("tui", help="the interactive dashboard: go/no-go, problems, fixes, export",
+                              description="Open the terminal dashboard (q quits, ? shows the keys).")
+    tui_origin = tui.add_mutually_exclusive_group(required=True)
+    tui_origin.add_argument("--site", type=Path, metavar="FILE", help="the site file (TOML)")
+    tui_origin.add_argument("--facts", type=Path, metavar="FACTS.json", help="browse a saved facts bundle, offline")
+    tui.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks, as for `check`")
+
     demo = commands.add_parser("demo", help="run the preflight on an embedded lab vCenter full of problems",
                                description="Start VMware's simulator as a lab site with typical failback problems and run the preflight on it.")
     demo.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
@@ -116,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             return _render_saved(args)
         if args.command == "fix":
             return _fix(args)
+        if args.command == "tui":
+            return _tui(args)
         if args.command == "demo":
             from lab.demo import run_demo
 
@@ -312,6 +321,35 @@ def _fix(args: argparse.Namespace) -> int:
         print(f"{result.status.value} {result.check} {result.target}: {result.message}")
     print(outcome.message, file=sys.stderr)
     return outcome.exit_code
+
+
+def _tui(args: argparse.Namespace) -> int:
+    from runner.preflight import Preflight
+
+    waivers = _waivers(args.waivers)
+    if args.facts is not None:
+        from checks.facts import Facts, FactsFileError
+
+        try:
+            facts = Facts.load(args.facts)
+        except FactsFileError as exc:
+            raise UsageError(str(exc)) from None
+        preflight = Preflight(facts.site, facts=facts, waivers=waivers)
+    else:
+        access = _access(args.site)
+        # Ask for the password before the screen takes the terminal.
+        from runner.access import AccessError
+
+        try:
+            if access.site.vcenter.password_env is None:
+                access.vcenter_password()
+        except AccessError as exc:
+            raise UsageError(str(exc)) from None
+        preflight = Preflight(access.site, access=access, waivers=waivers)
+    from tui.app import FailbackApp
+
+    FailbackApp(preflight).run()
+    return ExitCode.READY
 
 
 # -- the catalog --------------------------------------------------------------------------------------------------------

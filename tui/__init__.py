@@ -1,1 +1,1 @@
-"""The Textual front end over the headless engine in runner/."""
+"""The Textual front end over the headless engine in runner/: the core never imports this package."""

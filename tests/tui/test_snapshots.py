@@ -1,0 +1,43 @@
+"""What each screen shows, as pictures (pytest-textual-snapshot), on the demo site's saved facts at 80x24 and larger."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+
+async def _settled(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_overview_at_80x24(offline_app, snap_compare):
+    assert snap_compare(offline_app, terminal_size=(80, 24), run_before=_settled)
+
+
+def test_results_with_detail(offline_app, snap_compare):
+    async def select_snapshots(pilot):
+        await _settled(pilot)
+        await pilot.press("slash", *"snapshots app01", "tab")
+        await pilot.pause()
+
+    assert snap_compare(offline_app, terminal_size=(120, 36), run_before=select_snapshots)
+
+
+def test_export_dialog(offline_app, snap_compare):
+    async def open_export(pilot):
+        await _settled(pilot)
+        pilot.app.query_one("#problems", DataTable).focus()
+        await pilot.press("e")
+        pilot.app.screen.query_one("#export-path").value = "/srv/cab/failback-lab-classic"
+        await pilot.pause()
+
+    assert snap_compare(offline_app, terminal_size=(100, 36), run_before=open_export)
+
+
+def test_help(offline_app, snap_compare):
+    async def open_help(pilot):
+        await _settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(offline_app, terminal_size=(100, 36), run_before=open_help)

@@ -1,0 +1,253 @@
+"""The Textual app: a preflight dashboard over the headless engine. Long work runs in thread workers; the UI never waits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static, TabbedContent, TabPane
+
+from checks.model import Gate, Result, Status
+from remediations.fixes import fix_for
+from runner.export import ExportError, export
+from runner.preflight import Preflight
+from runner.report import Report
+from tui.commands import FailbackCommands
+from tui.modals import ConfirmFix, ExportDialog, HelpScreen
+from tui.results import STATUS_FILTERS, ResultFilter, detail_markdown, filtered
+
+STATUS_STYLE = {"fail": "bold red", "error": "bold magenta", "warn": "yellow", "waived": "cyan", "pass": "green", "skip": "dim"}
+
+
+def status_text(status: Status) -> Text:
+    return Text(status.value.upper() if status in (Status.FAIL, Status.ERROR, Status.WARN) else status.value, style=STATUS_STYLE[status.value])
+
+
+def gate_verdict(report: Report, gate: Gate) -> tuple[bool, dict[str, int]]:
+    from checks.registry import get
+
+    results = [r for r in report.results if gate in get(r.check).meta.gates]
+    counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
+    return counts["fail"] == 0 and counts["error"] == 0, counts
+
+
+class FailbackApp(App[None]):
+    TITLE = "failback"
+    CSS_PATH = "failback.tcss"
+    COMMANDS = App.COMMANDS | {FailbackCommands}
+    BINDINGS = [
+        Binding("q,ctrl+q", "quit", "Quit", id="quit"),
+        # The footer keeps to what fits 80 columns; `?` and the palette list everything.
+        Binding("1", "show_tab('overview')", "Overview", id="overview", show=False),
+        Binding("2", "show_tab('results')", "Results", id="results", show=False),
+        Binding("r", "rerun_all", "Re-run all", id="rerun-all", show=False),
+        Binding("R", "rerun_selected", "Re-run check", id="rerun-one", show=False),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("f", "cycle_filter", "Filter", id="filter"),
+        Binding("x", "fix_selected", "Fix", id="fix"),
+        Binding("e", "export", "Export", id="export"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, preflight: Preflight) -> None:
+        super().__init__()
+        self.preflight = preflight
+        self.report: Report | None = None
+        self.view = ResultFilter(status="problems")
+        self.shown: list[Result] = []  # rows of the results table, in order
+        self.sub_title = f"{preflight.site.display_name} ({preflight.site.experience.value})" + (" · offline facts" if preflight.offline else "")
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="overview"):
+            with TabPane("Overview", id="overview"):
+                yield Static("Running the preflight…", id="activity")
+                yield Horizontal(*(Static(id=f"gate-{gate.value}", classes="gate") for gate in Gate), id="gates")
+                yield Static(id="counts")
+                yield DataTable(id="problems", cursor_type="row", zebra_stripes=True)
+            with TabPane("Results", id="results"):
+                with Horizontal(id="filters"):
+                    yield Input(placeholder="search check, target, message (/)", id="search")
+                    yield Static(id="filter-label")
+                with Horizontal(id="results-body"):
+                    yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+                    with VerticalScroll(id="detail-pane"):
+                        yield Markdown("Select a result to see its evidence and what to do.", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for table_id in ("#problems", "#table"):
+            self.query_one(table_id, DataTable).add_columns("status", "check", "target", "message")
+        self._show_filter()
+        self.run_preflight()
+
+    # -- running the engine in workers --------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="preflight")
+    def run_preflight(self, check_id: str | None = None) -> None:
+        self.call_from_thread(self._activity, f"Re-running {check_id}…" if check_id else "Running the preflight…")
+        try:
+            report = self.preflight.rerun_check(check_id) if check_id else self.preflight.run()
+        except Exception as exc:  # shown to the operator; the app stays usable
+            self.call_from_thread(self._activity, f"The preflight could not run: {exc}")
+            return
+        self.call_from_thread(self.show_report, report)
+
+    def _activity(self, text: str) -> None:
+        self.query_one("#activity", Static).update(text)
+
+    def show_report(self, report: Report) -> None:
+        self.report = report
+        counts = report.counts()
+        self._activity(f"Preflight of {report.site_name}, facts of {report.collected_at[:19].replace('T', ' ')} UTC — "
+                       + ("GO: ready" if report.ready else "NO-GO: not ready"))
+        for gate in Gate:
+            ready, gate_counts = gate_verdict(report, gate)
+            widget = self.query_one(f"#gate-{gate.value}", Static)
+            widget.update(Text.assemble((f"{gate.value}\n", "bold"), ("GO" if ready else "NO-GO", "bold green" if ready else "bold red"),
+                                        f"\n{gate_counts['fail']} fail {gate_counts['error']} error {gate_counts['warn']} warn"))
+            widget.set_class(not ready, "nogo")
+        self.query_one("#counts", Static).update("   ".join(f"{counts[s.value]} {s.value}" for s in Status))
+        problems = self.query_one("#problems", DataTable)
+        problems.clear()
+        problems.add_rows(self._row(r) for r in filtered(report.results, ResultFilter(status="problems")))
+        self._refresh_table()
+
+    @staticmethod
+    def _row(result: Result) -> tuple:
+        return (status_text(result.status), result.check, result.target, result.message)
+
+    # -- the results view ---------------------------------------------------------------------------------------------
+    def _refresh_table(self) -> None:
+        if self.report is None:
+            return
+        self.shown = filtered(self.report.results, self.view)
+        table = self.query_one("#table", DataTable)
+        table.clear()
+        table.add_rows(self._row(r) for r in self.shown)
+        self._show_filter()
+
+    def _show_filter(self) -> None:
+        total = len(self.report.results) if self.report else 0
+        self.query_one("#filter-label", Static).update(f" filter: {self.view.status} (f) · {len(self.shown)} of {total}")
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.view = ResultFilter(self.view.status, event.value)
+        self._refresh_table()
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        result = self.selected_result()
+        if result is not None:
+            self.query_one("#detail", Markdown).update(detail_markdown(result, fix_for(result.check) is not None and not self.preflight.offline))
+
+    @on(DataTable.RowSelected, "#problems")
+    def _problem_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a problem opens it in the results view."""
+        chosen = filtered(self.report.results, ResultFilter(status="problems"))[event.cursor_row] if self.report else None
+        self.view = ResultFilter(status="problems")
+        self.action_show_tab("results")
+        self._refresh_table()
+        if chosen in self.shown:
+            self.query_one("#table", DataTable).move_cursor(row=self.shown.index(chosen))
+
+    def selected_result(self) -> Result | None:
+        table = self.query_one("#table", DataTable)
+        if not self.shown or table.cursor_row is None or not 0 <= table.cursor_row < len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    # -- actions ------------------------------------------------------------------------------------------------------
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "results":
+            self.query_one("#table", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.action_show_tab("results")
+        self.query_one("#search", Input).focus()
+
+    def action_cycle_filter(self) -> None:
+        self.set_filter(STATUS_FILTERS[(STATUS_FILTERS.index(self.view.status) + 1) % len(STATUS_FILTERS)])
+
+    def set_filter(self, status: str) -> None:
+        self.view = ResultFilter(status, self.view.text)
+        self.action_show_tab("results")
+        self._refresh_table()
+
+    def action_rerun_all(self) -> None:
+        self.run_preflight()
+
+    def action_rerun_selected(self) -> None:
+        result = self.selected_result()
+        if result is not None:
+            self.run_preflight(result.check)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_export(self) -> None:
+        if self.report is None:
+            self.notify("No report yet: the preflight is still running", severity="warning")
+            return
+        report = self.report
+
+        def done(choice: tuple[list[str], Path] | None) -> None:
+            if choice is None:
+                return
+            formats, path = choice
+            try:
+                written = export(report, formats, path)
+            except ExportError as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+                return
+            self.notify("Written: " + ", ".join(str(p) for p in written), timeout=10)
+
+        self.push_screen(ExportDialog(Path.cwd() / f"failback-{report.site_name}"), done)
+
+    def action_fix_selected(self) -> None:
+        result = self.selected_result()
+        if result is None:
+            self.notify("Select a result in the results view first (2)", severity="warning")
+        elif self.preflight.offline:
+            self.notify("Fixes need the live site; this session evaluates a saved facts bundle", severity="warning")
+        elif fix_for(result.check) is None:
+            self.notify(f"{result.check} has no automatic fix: follow the steps in the detail pane", severity="warning")
+        else:
+            self.plan_fix(result.check, result.target)
+
+    @work(thread=True, exclusive=True, group="fix")
+    def plan_fix(self, check_id: str, target: str) -> None:
+        self.call_from_thread(self._activity, f"Preparing the fix of {check_id} on {target}…")
+        try:
+            outcome = self.preflight.fix(check_id, target, lambda actions: False, dry_run=True)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"The fix could not be prepared: {exc}", severity="error")
+            return
+        if not outcome.actions:
+            self.call_from_thread(self.notify, outcome.message)
+            return
+
+        def decided(apply: bool | None) -> None:
+            if apply:
+                self.apply_fix(check_id, target)
+            else:
+                self.notify("Declined: nothing was changed")
+
+        self.call_from_thread(self.push_screen, ConfirmFix(check_id, outcome.actions), decided)
+
+    @work(thread=True, exclusive=True, group="fix")
+    def apply_fix(self, check_id: str, target: str) -> None:
+        self.call_from_thread(self._activity, f"Applying the fix of {check_id} on {target}…")
+        try:
+            outcome = self.preflight.fix(check_id, target, lambda actions: True, dry_run=False)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"The fix failed: {exc}", severity="error")
+            return
+        after = ", ".join(f"{r.target} {r.status.value}" for r in outcome.after)
+        self.call_from_thread(self.notify, f"{outcome.message}: {after}", severity="information" if outcome.exit_code == 0 else "error", timeout=10)
+        self.call_from_thread(self.run_preflight, check_id)

@@ -1,0 +1,52 @@
+"""Pure helpers of the results views: filtering and the text a row or a detail pane shows. No widgets here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from checks.model import Result, Status
+from runner.writers.summary import STATUS_ORDER, ordered
+
+PROBLEMS = frozenset({Status.FAIL, Status.ERROR, Status.WARN})
+# In the order a reviewer reads them: what blocks first.
+STATUS_FILTERS = ("all", "problems", *(status.value for status in STATUS_ORDER))
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    status: str = "all"  # one of STATUS_FILTERS
+    text: str = ""  # matched, case-insensitively, in check, target, severity and message
+
+    def admits(self, result: Result) -> bool:
+        if self.status == "problems" and result.status not in PROBLEMS:
+            return False
+        if self.status not in ("all", "problems") and result.status.value != self.status:
+            return False
+        needle = self.text.strip().lower()
+        if not needle:
+            return True
+        haystack = f"{result.check} {result.target} {result.severity.value if result.severity else ''} {result.message}".lower()
+        return all(word in haystack for word in needle.split())
+
+
+def filtered(results: list[Result], view: ResultFilter) -> list[Result]:
+    return [r for r in ordered(results) if view.admits(r)]
+
+
+def detail_markdown(result: Result, fixable: bool) -> str:
+    """The detail pane: what was found, what to do, the evidence."""
+    lines = [f"## {result.status.value.upper()} · {result.check}", f"**{result.target}** — {result.title}", "", result.message, ""]
+    if result.waiver:
+        w = result.waiver
+        lines += [f"> Waived (was {w['original_status']}) by {w['approver']} until {w['expires']}: {w['justification']}", ""]
+    if result.remediation:
+        lines += [f"### {result.remediation['title']}", ""]
+        lines += [f"{n}. {step}" for n, step in enumerate(result.remediation["steps"], 1)]
+        lines += [f"- {link}" for link in result.remediation["docs"]]
+        lines.append("")
+        if fixable:
+            lines += ["*An automatic fix exists: press **x** to preview it.*", ""]
+    if result.evidence:
+        lines += ["### Evidence", "", "```json", json.dumps(result.evidence, indent=2, default=str), "```"]
+    return "\n".join(lines)
