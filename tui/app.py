@@ -9,23 +9,18 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Markdown, Static, TabbedContent, TabPane
 
 from checks.model import Gate, Result, Status
 from remediations.fixes import fix_for
 from runner.export import ExportError, export
 from runner.preflight import Preflight
 from runner.report import Report
+from runner.writers.summary import ordered
 from tui.commands import FailbackCommands
 from tui.modals import ConfirmFix, ExportDialog, HelpScreen
-from tui.results import STATUS_FILTERS, ResultFilter, detail_markdown, filtered
-
-STATUS_STYLE = {"fail": "bold red", "error": "bold magenta", "warn": "yellow", "waived": "cyan", "pass": "green", "skip": "dim"}
-
-
-def status_text(status: Status) -> Text:
-    return Text(status.value.upper() if status in (Status.FAIL, Status.ERROR, Status.WARN) else status.value, style=STATUS_STYLE[status.value])
-
+from tui.result_table import ResultTable
+from tui.results import STATUS_FILTERS, ResultFilter, ResultIndex, detail_markdown
 
 def gate_verdict(report: Report, gate: Gate) -> tuple[bool, dict[str, int]]:
     from checks.registry import get
@@ -57,6 +52,7 @@ class FailbackApp(App[None]):
         super().__init__()
         self.preflight = preflight
         self.report: Report | None = None
+        self.index = ResultIndex([])  # the report's results in reading order, sorted and made searchable once
         self.view = ResultFilter(status="problems")
         self.shown: list[Result] = []  # rows of the results table, in order
         self.sub_title = f"{preflight.site.display_name} ({preflight.site.experience.value})" + (" · offline facts" if preflight.offline else "")
@@ -68,20 +64,18 @@ class FailbackApp(App[None]):
                 yield Static("Running the preflight…", id="activity")
                 yield Horizontal(*(Static(id=f"gate-{gate.value}", classes="gate") for gate in Gate), id="gates")
                 yield Static(id="counts")
-                yield DataTable(id="problems", cursor_type="row", zebra_stripes=True)
+                yield ResultTable(id="problems")
             with TabPane("Results", id="results"):
                 with Horizontal(id="filters"):
                     yield Input(placeholder="search check, target, message (/)", id="search")
                     yield Static(id="filter-label")
                 with Horizontal(id="results-body"):
-                    yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+                    yield ResultTable(id="table")
                     with VerticalScroll(id="detail-pane"):
                         yield Markdown("Select a result to see its evidence and what to do.", id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        for table_id in ("#problems", "#table"):
-            self.query_one(table_id, DataTable).add_columns("status", "check", "target", "message")
         self._show_filter()
         self.run_preflight()
 
@@ -101,6 +95,7 @@ class FailbackApp(App[None]):
 
     def show_report(self, report: Report) -> None:
         self.report = report
+        self.index = ResultIndex(ordered(report.results))
         counts = report.counts()
         self._activity(f"Preflight of {report.site_name}, facts of {report.collected_at[:19].replace('T', ' ')} UTC — "
                        + ("GO: ready" if report.ready else "NO-GO: not ready"))
@@ -111,23 +106,15 @@ class FailbackApp(App[None]):
                                         f"\n{gate_counts['fail']} fail {gate_counts['error']} error {gate_counts['warn']} warn"))
             widget.set_class(not ready, "nogo")
         self.query_one("#counts", Static).update("   ".join(f"{counts[s.value]} {s.value}" for s in Status))
-        problems = self.query_one("#problems", DataTable)
-        problems.clear()
-        problems.add_rows(self._row(r) for r in filtered(report.results, ResultFilter(status="problems")))
+        self.query_one("#problems", ResultTable).set_results(self.index.select(ResultFilter(status="problems")))
         self._refresh_table()
-
-    @staticmethod
-    def _row(result: Result) -> tuple:
-        return (status_text(result.status), result.check, result.target, result.message)
 
     # -- the results view ---------------------------------------------------------------------------------------------
     def _refresh_table(self) -> None:
         if self.report is None:
             return
-        self.shown = filtered(self.report.results, self.view)
-        table = self.query_one("#table", DataTable)
-        table.clear()
-        table.add_rows(self._row(r) for r in self.shown)
+        self.shown = self.index.select(self.view)
+        self.query_one("#table", ResultTable).set_results(self.shown)
         self._show_filter()
 
     def _show_filter(self) -> None:
@@ -139,33 +126,29 @@ class FailbackApp(App[None]):
         self.view = ResultFilter(self.view.status, event.value)
         self._refresh_table()
 
-    @on(DataTable.RowHighlighted, "#table")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        result = self.selected_result()
-        if result is not None:
-            self.query_one("#detail", Markdown).update(detail_markdown(result, fix_for(result.check) is not None and not self.preflight.offline))
+    @on(ResultTable.Highlighted, "#table")
+    def _row_highlighted(self, event: ResultTable.Highlighted) -> None:
+        if event.result is not None:
+            fixable = fix_for(event.result.check) is not None and not self.preflight.offline
+            self.query_one("#detail", Markdown).update(detail_markdown(event.result, fixable))
 
-    @on(DataTable.RowSelected, "#problems")
-    def _problem_chosen(self, event: DataTable.RowSelected) -> None:
+    @on(ResultTable.Chosen, "#problems")
+    def _problem_chosen(self, event: ResultTable.Chosen) -> None:
         """Enter on a problem opens it in the results view."""
-        chosen = filtered(self.report.results, ResultFilter(status="problems"))[event.cursor_row] if self.report else None
         self.view = ResultFilter(status="problems")
         self.action_show_tab("results")
         self._refresh_table()
-        if chosen in self.shown:
-            self.query_one("#table", DataTable).move_cursor(row=self.shown.index(chosen))
+        if event.result in self.shown:
+            self.query_one("#table", ResultTable).move_cursor(self.shown.index(event.result))
 
     def selected_result(self) -> Result | None:
-        table = self.query_one("#table", DataTable)
-        if not self.shown or table.cursor_row is None or not 0 <= table.cursor_row < len(self.shown):
-            return None
-        return self.shown[table.cursor_row]
+        return self.query_one("#table", ResultTable).selected
 
     # -- actions ------------------------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         if tab == "results":
-            self.query_one("#table", DataTable).focus()
+            self.query_one("#table", ResultTable).focus()
 
     def action_search(self) -> None:
         self.action_show_tab("results")

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from checks.model import Result, Status
-from runner.writers.summary import STATUS_ORDER, ordered
+from runner.writers.summary import STATUS_ORDER
 
 PROBLEMS = frozenset({Status.FAIL, Status.ERROR, Status.WARN})
 # In the order a reviewer reads them: what blocks first.
@@ -18,20 +18,30 @@ class ResultFilter:
     status: str = "all"  # one of STATUS_FILTERS
     text: str = ""  # matched, case-insensitively, in check, target, severity and message
 
-    def admits(self, result: Result) -> bool:
+    def admits(self, result: Result, haystack: str | None = None) -> bool:
         if self.status == "problems" and result.status not in PROBLEMS:
             return False
         if self.status not in ("all", "problems") and result.status.value != self.status:
             return False
-        needle = self.text.strip().lower()
-        if not needle:
+        words = self.text.lower().split()
+        if not words:
             return True
-        haystack = f"{result.check} {result.target} {result.severity.value if result.severity else ''} {result.message}".lower()
-        return all(word in haystack for word in needle.split())
+        haystack = haystack if haystack is not None else searchable(result)
+        return all(word in haystack for word in words)
 
 
-def filtered(results: list[Result], view: ResultFilter) -> list[Result]:
-    return [r for r in ordered(results) if view.admits(r)]
+def searchable(result: Result) -> str:
+    return f"{result.check} {result.target} {result.severity.value if result.severity else ''} {result.message}".lower()
+
+
+class ResultIndex:
+    """A report's results in reading order with their search text, built once per report, filtered per keystroke."""
+
+    def __init__(self, ordered_results: list[Result]):
+        self._entries = [(result, searchable(result)) for result in ordered_results]
+
+    def select(self, view: ResultFilter) -> list[Result]:
+        return [result for result, haystack in self._entries if view.admits(result, haystack)]
 
 
 def detail_markdown(result: Result, fixable: bool) -> str:

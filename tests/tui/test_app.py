@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Markdown, Static
+from textual.widgets import Input, Markdown, Static
 
 from tui.modals import ConfirmFix, ExportDialog, HelpScreen
+from tui.result_table import ResultTable, status_label
 
 
 def rows(app, table_id: str) -> list[tuple[str, str, str]]:
-    table = app.query_one(table_id, DataTable)
-    return [tuple(str(cell) for cell in table.get_row_at(i)[:3]) for i in range(table.row_count)]
+    return [(status_label(r.status), r.check, r.target) for r in app.query_one(table_id, ResultTable).results]
 
 
 async def test_first_screen_shows_go_no_go_and_the_problems_without_a_key_press(offline_app):
@@ -53,10 +53,10 @@ async def test_detail_pane_shows_what_to_do(offline_app):
 async def test_enter_on_a_problem_opens_it_in_the_results_view(offline_app):
     async with offline_app.run_test(size=(100, 30)) as pilot:
         await pilot.app.workers.wait_for_complete()
-        table = pilot.app.query_one("#problems", DataTable)
+        table = pilot.app.query_one("#problems", ResultTable)
         table.focus()
-        target_row = next(i for i, row in enumerate(rows(pilot.app, "#problems")) if row[1] == "vm.snapshots")
-        table.move_cursor(row=target_row)
+        table.move_cursor(next(i for i, row in enumerate(rows(pilot.app, "#problems")) if row[1] == "vm.snapshots"))
+        await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         assert pilot.app.selected_result().check == "vm.snapshots"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from tui.result_table import ResultTable
 
 
 async def _settled(pilot) -> None:
@@ -26,7 +26,7 @@ def test_results_with_detail(offline_app, snap_compare):
 def test_export_dialog(offline_app, snap_compare):
     async def open_export(pilot):
         await _settled(pilot)
-        pilot.app.query_one("#problems", DataTable).focus()
+        pilot.app.query_one("#problems", ResultTable).focus()
         await pilot.press("e")
         pilot.app.screen.query_one("#export-path").value = "/srv/cab/failback-lab-classic"
         await pilot.pause()
