@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from lab.site import APP
-from tests.vcenter.conftest import VCENTER_CHECKS
+from tests.labsite import VCENTER_CHECKS
 
 RESULT_KEYS = {"check", "target", "status", "severity", "title", "message", "evidence", "remediation"}
 

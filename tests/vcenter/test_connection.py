@@ -6,7 +6,7 @@ import socket
 import time
 
 from checks.model import Status
-from tests.vcenter.conftest import run_checks
+from tests.labsite import run_checks
 
 
 def _set_trust(lab, replacement: str) -> None:

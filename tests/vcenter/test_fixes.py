@@ -11,7 +11,7 @@ from remediations.fixes import fix_for
 from runner.engine import collect
 from runner.fix import run_fix
 from runner.report import ExitCode
-from tests.vcenter.conftest import by_target, run_checks
+from tests.labsite import by_target, run_checks
 
 
 def _fix(lab, check_id, target=None, confirm=True, dry_run=False, audit_log=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lab.site import APP, PASSWORD_ENV
 from runner.access import SiteAccess
 from runner.preflight import Preflight
-from tests.vcenter.conftest import by_target, run_checks
+from tests.labsite import by_target, run_checks
 from tui.app import FailbackApp
 from tui.modals import ConfirmFix
 

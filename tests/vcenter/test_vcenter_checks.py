@@ -6,7 +6,7 @@ import pytest
 
 from checks.model import Status
 from lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
-from tests.vcenter.conftest import VCENTER_CHECKS, by_target, run_checks
+from tests.labsite import VCENTER_CHECKS, by_target, run_checks
 
 
 

@@ -1,4 +1,6 @@
-"""Lab fixtures: VMware's simulator (extended) shaped as a healthy failback site, and running checks on it."""
+"""The lab vCenter site for tests: VMware's simulator (extended) shaped as a healthy failback site, and running checks on it.
+
+Its fixtures are offered to every test folder by tests/conftest.py."""
 
 from __future__ import annotations
 
