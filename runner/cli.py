@@ -112,30 +112,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return ExitCode.USAGE
+    commands = {"check": _check, "collect": _collect, "checks": _list_checks, "report": _render_saved, "fix": _fix, "tui": _tui, "demo": _demo}
     try:
-        if args.command == "check":
-            return _check(args)
-        if args.command == "collect":
-            return _collect(args)
-        if args.command == "checks":
-            return _list_checks(args)
-        if args.command == "report":
-            return _render_saved(args)
-        if args.command == "fix":
-            return _fix(args)
-        if args.command == "tui":
-            return _tui(args)
-        if args.command == "demo":
-            from lab.demo import run_demo
-
-            return run_demo(args.format)
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"failback: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("failback: interrupted", file=sys.stderr)
         return 130
-    return ExitCode.USAGE
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from lab.demo import run_demo
+
+    return run_demo(args.format)
 
 
 # -- check and collect ------------------------------------------------------------------------------------------------

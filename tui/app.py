@@ -203,13 +203,20 @@ class FailbackApp(App[None]):
         else:
             self.plan_fix(result.check, result.target)
 
+    def _run_fix(self, check_id: str, target: str, dry_run: bool):
+        """In a worker thread: the fix's dry run (its plan) or the fix itself; None when it could not run."""
+        doing = "Preparing" if dry_run else "Applying"
+        self.call_from_thread(self._activity, f"{doing} the fix of {check_id} on {target}…")
+        try:
+            return self.preflight.fix(check_id, target, lambda actions: not dry_run, dry_run=dry_run)
+        except Exception as exc:  # shown to the operator; nothing else to do from here
+            self.call_from_thread(self.notify, f"{doing} the fix failed: {exc}", severity="error")
+            return None
+
     @work(thread=True, exclusive=True, group="fix")
     def plan_fix(self, check_id: str, target: str) -> None:
-        self.call_from_thread(self._activity, f"Preparing the fix of {check_id} on {target}…")
-        try:
-            outcome = self.preflight.fix(check_id, target, lambda actions: False, dry_run=True)
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"The fix could not be prepared: {exc}", severity="error")
+        outcome = self._run_fix(check_id, target, dry_run=True)
+        if outcome is None:
             return
         if not outcome.actions:
             self.call_from_thread(self.notify, outcome.message)
@@ -225,11 +232,8 @@ class FailbackApp(App[None]):
 
     @work(thread=True, exclusive=True, group="fix")
     def apply_fix(self, check_id: str, target: str) -> None:
-        self.call_from_thread(self._activity, f"Applying the fix of {check_id} on {target}…")
-        try:
-            outcome = self.preflight.fix(check_id, target, lambda actions: True, dry_run=False)
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"The fix failed: {exc}", severity="error")
+        outcome = self._run_fix(check_id, target, dry_run=False)
+        if outcome is None:
             return
         after = ", ".join(f"{r.target} {r.status.value}" for r in outcome.after)
         self.call_from_thread(self.notify, f"{outcome.message}: {after}", severity="information" if outcome.exit_code == 0 else "error", timeout=10)
