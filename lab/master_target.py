@@ -5,6 +5,10 @@ bind mounts in a private mount namespace, so `cat /etc/os-release`, `dpkg-query 
 `cat /proc/mounts` answer as an Ubuntu 16.04 or a CentOS 6.6 master target would. Rewrite the scenario between runs;
 every command reads it afresh.
 
+The Ubuntu master target installs packages for real, offline: its only apt source is a local repository of empty
+packages (control data, no files) named as the packages failback needs. What apt-get and dpkg write lands in the
+scenario's `changes` folder, never in the real /var/lib/dpkg, and is gone at the next reset().
+
     with LabMasterTarget(directory, keys) as mt:
         ubuntu_master_target(mt.scenario)
         mt.scenario.remove_file("/usr/local/.vx_version")
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
 import os
 import shlex
 import shutil
@@ -22,16 +27,23 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from checks.hosts.packages import FOR_FILESYSTEM, REQUIRED
 from lab.sshd import SshKeys, Sshd
 
 SHELL = Path(__file__).with_name("master_target_shell.sh")
-# Where the shell lays scenario files over the real system (keep in step with master_target_shell.sh).
-OVERLAY_POINTS = ("/etc", "/var/lib/dpkg", "/usr/local", "/root")
+# Where the shell lays scenario files over the real system, read-only or keeping what commands write in the scenario's
+# `changes` folder (keep both in step with master_target_shell.sh).
+READ_ONLY_POINTS = ("/etc", "/usr/local", "/root")
+WRITABLE_POINTS = ("/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt", "/var/log")
+OVERLAY_POINTS = READ_ONLY_POINTS + WRITABLE_POINTS
 SCRATCH_MOUNT = "/mnt"
 
 UBUNTU_PACKAGES = {"multipath-tools": "0.5.0-7ubuntu9", "lsscsi": "0.27-3", "python-pyasn1": "0.1.9-1", "lvm2": "2.02.133-1ubuntu10", "kpartx": "0.5.0-7ubuntu9"}
 CENTOS_PACKAGES = {"xfsprogs": "3.1.1-16.el6", "perl": "5.10.1-136.el6", "lsscsi": "0.23-3.el6", "rsync": "3.0.6-12.el6", "wget": "1.12-5.el6", "kexec-tools": "2.0.0-280.el6"}
 AGENT_VERSION = "9.54.0.0"
+# What the lab's apt repository offers: every package mt.linux_packages may ask a dpkg-based master target for.
+LAB_DEB_VERSION = "0.0-lab"
+LAB_DEB_PACKAGES = tuple(dict.fromkeys([*REQUIRED["dpkg"], *(name for extras in FOR_FILESYSTEM["dpkg"].values() for name in extras)]))
 
 
 class Scenario:
@@ -40,10 +52,20 @@ class Scenario:
         self.reset()
 
     def reset(self) -> None:
-        """An empty scenario: the real system shows through everywhere but /mnt, which is empty."""
+        """An empty scenario: the real system shows through everywhere but /mnt, which is empty; nothing installed."""
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True)
         (self.directory / "mounts").write_text("")
+
+    def run(self, command: str) -> subprocess.CompletedProcess:
+        """Run a shell command inside the scenario, as the lab sshd would, without SSH."""
+        environment = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "SSH_ORIGINAL_COMMAND": command}
+        return subprocess.run(["/bin/sh", str(SHELL), str(self.directory)], env=environment, capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+
+    def written(self, absolute: str) -> Path:
+        """Where the scenario keeps what commands wrote over that path of a writable overlay point (see WRITABLE_POINTS)."""
+        return self.directory / "changes" / absolute.lstrip("/")
 
     def _layer_path(self, absolute: str) -> Path:
         if not any(absolute == point or absolute.startswith(point + "/") for point in OVERLAY_POINTS):
@@ -99,8 +121,24 @@ class Scenario:
         """A dpkg status database: these packages installed, `removed` ones left as config files only."""
         stanzas = [_dpkg_stanza(name, version, "install ok installed") for name, version in packages.items()]
         stanzas += [_dpkg_stanza(name, "1.0", "deinstall ok config-files") for name in removed]
+        # What was installed in this scenario would shadow the new database: start again from it.
+        shutil.rmtree(self.written("/var/lib/dpkg"), ignore_errors=True)
         self.replace_dir("/var/lib/dpkg/updates")
         self.write_file("/var/lib/dpkg/status", "\n".join(stanzas))
+        for name in packages:  # the (empty) file lists dpkg reads before it installs anything
+            self.write_file(f"/var/lib/dpkg/info/{name}.list", "")
+
+    def offline_apt_repository(self) -> None:
+        """The lab's local repository as the only apt source (no network is ever tried), with its package lists read."""
+        repository = _lab_apt_repository()
+        self.remove_file("/etc/apt/sources.list")
+        sources = self.replace_dir("/etc/apt/sources.list.d")
+        # trusted=yes: the repository is unsigned, as a local one may be.
+        (sources / "failback-lab.list").write_text(f"deb [trusted=yes] file:{repository} ./\n")
+        self.replace_dir("/var/lib/apt/lists")  # the real system's lists, of its own sources, stay out of sight
+        updated = self.run("apt-get update -qq")
+        if updated.returncode != 0:
+            raise RuntimeError(f"apt-get update in the lab master target failed: {updated.stderr.strip()}")
 
     def rpm_installed(self, packages: dict[str, str]) -> None:
         """An rpm database where this system's rpm looks for it, holding empty packages of these names and versions."""
@@ -118,6 +156,35 @@ class Scenario:
 def _dpkg_stanza(name: str, version: str, status: str) -> str:
     return (f"Package: {name}\nStatus: {status}\nPriority: optional\nSection: admin\nInstalled-Size: 1\n"
             f"Maintainer: failback lab <lab@localhost>\nArchitecture: amd64\nVersion: {version}\nDescription: lab package\n")
+
+
+def _lab_deb_control(name: str) -> str:
+    return (f"Package: {name}\nVersion: {LAB_DEB_VERSION}\nArchitecture: all\nMaintainer: failback lab <lab@localhost>\n"
+            f"Priority: optional\nSection: admin\nDescription: failback lab package\n an empty package: only its name matters\n")
+
+
+@functools.cache
+def _lab_apt_repository() -> Path:
+    """A flat apt repository (Packages and .debs in one folder) of empty packages, built once per process."""
+    repository = Path(tempfile.mkdtemp(prefix="failback-lab-debs-"))
+    atexit.register(shutil.rmtree, repository, ignore_errors=True)
+    repository.chmod(0o755)  # apt's file: method reads it as whoever runs apt-get
+    stanzas = []
+    for name in LAB_DEB_PACKAGES:
+        tree = repository / "build" / name
+        (tree / "DEBIAN").mkdir(parents=True)
+        control = _lab_deb_control(name)
+        (tree / "DEBIAN" / "control").write_text(control)
+        deb = repository / f"{name}_{LAB_DEB_VERSION}_all.deb"
+        done = subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"dpkg-deb --build of {name} failed: {done.stderr.strip()}")
+        data = deb.read_bytes()
+        # A Packages stanza is the control data plus where the file is and what it must hash to.
+        stanzas.append(f"{control}Filename: ./{deb.name}\nSize: {len(data)}\nSHA256: {hashlib.sha256(data).hexdigest()}\n")
+    shutil.rmtree(repository / "build")
+    (repository / "Packages").write_text("\n".join(stanzas))
+    return repository
 
 
 def _rpm(*args: str) -> None:
@@ -203,6 +270,7 @@ def ubuntu_master_target(scenario: Scenario, *, kernel: str = "4.4.0-81-generic"
     scenario.kernel(kernel)
     scenario.dpkg_installed(UBUNTU_PACKAGES)
     scenario.replace_dir("/etc/apt/apt.conf.d")
+    scenario.offline_apt_repository()
     if retention_free is None:
         scenario.fstab("/dev/sda1 / ext4 errors=remount-ro 0 1")
     else:

@@ -287,12 +287,13 @@ class SshSession:
     def _client(self) -> paramiko.SSHClient:
         return self._clients[-1]
 
-    def run(self, argv: Sequence[str]) -> CommandResult:
-        """Run one command, each argument quoted; raises SshFailure(kind='timeout') when it stalls."""
+    def run(self, argv: Sequence[str], timeout: float | None = None) -> CommandResult:
+        """Run one command, each argument quoted; raises SshFailure(kind='timeout') when it stalls longer than `timeout`
+        (default: the target's timeout; a package installation needs longer than a query)."""
         command = shlex.join(argv)
-        timeout = self.target.timeout
+        timeout = self.target.timeout if timeout is None else timeout
         try:
-            channel = self._client.get_transport().open_session(timeout=timeout)
+            channel = self._client.get_transport().open_session(timeout=self.target.timeout)
             channel.settimeout(timeout)
             channel.exec_command(command)
             stdout = channel.makefile("rb").read()

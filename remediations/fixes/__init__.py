@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from remediations.fixes.base import Fix, FixAction, FixError
+from remediations.fixes.ssh_fixes import InstallMasterTargetPackages
 from remediations.fixes.vcenter_fixes import EnableDiskUuid, RemoveSnapshots
 
-_FIXES: tuple[Fix, ...] = (RemoveSnapshots(), EnableDiskUuid())
+_FIXES: tuple[Fix, ...] = (RemoveSnapshots(), EnableDiskUuid(), InstallMasterTargetPackages())
 
 
 def fix_for(check_id: str) -> Fix | None:

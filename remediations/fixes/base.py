@@ -25,6 +25,11 @@ class FixAction:
         return dict(self.details)[key]
 
 
+def subject_name(result: Result) -> str:
+    """The name in a result's `kind:name` target: the VM or master target the fix changes."""
+    return result.target.split(":", 1)[1]
+
+
 class FixError(Exception):
     """Applying a fix failed; the message says what happened and what was left as it was."""
 

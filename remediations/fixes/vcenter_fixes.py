@@ -12,7 +12,7 @@ from checks.site import Site
 from checks.sources.errors import SourceError
 from checks.sources.vcenter_session import vcenter_session
 from checks.vcenter.inventory import Inventory
-from remediations.fixes.base import FixAction, FixError
+from remediations.fixes.base import FixAction, FixError, subject_name
 
 
 def _vm_by_name(si: Any, name: str) -> Any:
@@ -60,10 +60,6 @@ def _run_on_vm(site: Site, secrets: Mapping[str, Any], name: str, what: str, sta
     return f"{what}: done"
 
 
-def _subject_name(result: Result) -> str:
-    return result.target.split(":", 1)[1]
-
-
 class RemoveSnapshots:
     """Delete every snapshot and consolidate: what reprotect needs, and what the operator confirms first."""
 
@@ -71,7 +67,7 @@ class RemoveSnapshots:
     source = "vcenter"
 
     def plan(self, result: Result, facts: Facts) -> FixAction:
-        name = _subject_name(result)
+        name = subject_name(result)
         snapshots = result.evidence.get("snapshots") or []
         if not snapshots:
             return FixAction(result.check, result.target, f"delete the snapshots of {name}", refused=f"{result.message}: not a snapshot problem")
@@ -91,7 +87,7 @@ class EnableDiskUuid:
     source = "vcenter"
 
     def plan(self, result: Result, facts: Facts) -> FixAction:
-        name = _subject_name(result)
+        name = subject_name(result)
         description = f"set disk.EnableUUID = TRUE in the advanced configuration of VM {name}"
         found = Inventory(facts).vm(name)
         if found is None:

@@ -116,3 +116,12 @@ def test_cli_fix_refused_on_a_running_vm_exits_1(lab, tmp_path):
 def test_cli_fix_of_a_check_without_automatic_fix_shows_the_steps(lab, tmp_path):
     done = _cli_fix(lab, tmp_path, "--check", "vcenter.permissions")
     assert done.returncode == 2 and "has no automatic fix" in done.stderr and "Propagate to children" in done.stderr
+
+
+def test_fixes_exist_for_the_automatable_remediations():
+    from remediations import CATALOG
+    from checks.registry import all_checks
+
+    for check in all_checks():
+        if CATALOG[check.meta.remediation].automatable:
+            assert fix_for(check.meta.id) is not None, f"{check.meta.id}'s remediation says automatable but has no fix"
