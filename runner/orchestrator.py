@@ -1,0 +1,239 @@
+"""Running a failback plan: gates, ASR operations followed to their end, manual steps, all journaled and resumable.
+
+Before any side effect the step is journaled as started; once ASR accepted it, as submitted with the job id and the
+poller's continuation token; at its end, as finished. A resumed run never submits again what may have been accepted:
+with a job id it follows the job; with only "started" it asks ASR for a job already running on the item first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from checks.model import Gate, Status
+from remediations import catalog
+from remediations.asr_errors import remediation_for
+from runner.events import EventKind, RunEvent, StepFailure
+from runner.journal import Journal
+from runner.plan import FailbackPlan, Step, StepKind
+from runner.report import Report
+
+TERMINAL_JOB_STATES = {"Succeeded", "Failed", "Cancelled", "Suspended", "CompletedWithInformation"}
+SUCCESSFUL_JOB_STATES = {"Succeeded", "CompletedWithInformation"}
+
+
+@dataclass(frozen=True)
+class Submission:
+    job_id: str
+    continuation_token: str | None = None
+
+
+class AsrPort(Protocol):
+    """What the run needs of ASR; runner/asr_operations.py implements it with the SDK."""
+
+    def submit(self, step: Step, item: str | None) -> Submission: ...
+    def job(self, job_id: str) -> dict[str, Any]: ...
+    def restart(self, job_id: str) -> Submission: ...
+    def running_job(self, step: Step, item: str | None) -> str | None: ...
+    def replication_healthy(self, item: str) -> tuple[bool, str]: ...
+    def delete_azure_vm(self, item: str) -> str: ...
+
+
+class RunUI(Protocol):
+    def event(self, event: RunEvent) -> None: ...
+    def confirm(self, step: Step, question: str) -> bool: ...
+    def decide(self, step: Step, failure: StepFailure, choices: tuple[str, ...]) -> str: ...
+
+
+class RunStopped(Exception):
+    def __init__(self, step: str, reason: str):
+        super().__init__(reason)
+        self.step, self.reason = step, reason
+
+
+@dataclass
+class RunOutcome:
+    completed: bool
+    stopped_at: str | None = None
+    reason: str = ""
+
+
+def hints_for(errors: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
+    """Our remediation beside each of ASR's errors; an unknown code still says that we have no entry for it."""
+    hints = []
+    for error in errors:
+        code = error.get("code")
+        remediation_id = remediation_for([code])
+        if remediation_id is None:
+            hints.append({"code": code, "id": None, "title": f"failback has no remediation for ASR error {code}: follow ASR's recommended action",
+                          "steps": [error.get("recommended_action") or "see the job in the Azure portal"]})
+        else:
+            hints.append({"code": code, **catalog.get(remediation_id).for_finding(target, error)})
+    return hints
+
+
+class FailbackRun:
+    def __init__(self, plan: FailbackPlan, asr: AsrPort, journal: Journal, preflight: Callable[[Gate], Report], ui: RunUI,
+                 poll_seconds: float = 10.0, wait_timeout_seconds: float = 6 * 3600, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.plan, self.asr, self.journal, self.preflight, self.ui = plan, asr, journal, preflight, ui
+        self.poll_seconds, self.wait_timeout_seconds = poll_seconds, wait_timeout_seconds
+        self._clock, self._sleep = clock, sleep
+
+    # -- the run --------------------------------------------------------------------------------------------------
+    def run(self) -> RunOutcome:
+        if not self.journal.events("plan"):
+            self.journal.append("plan", "recorded", plan=self.plan.to_document())
+        try:
+            for step in self.plan.steps:
+                if self._done(step.id):
+                    continue
+                self._emit(EventKind.STEP_STARTED, step, step.title, phase=step.phase)
+                {
+                    StepKind.GATE: self._gate,
+                    StepKind.REPROTECT: self._asr_step,
+                    StepKind.FAILOVER: self._asr_step,
+                    StepKind.COMMIT: self._asr_step,
+                    StepKind.REPROTECT_BACK: self._asr_step,
+                    StepKind.WAIT_PROTECTED: self._wait_protected,
+                    StepKind.MANUAL: self._manual,
+                    StepKind.CLEANUP: self._cleanup,
+                }[step.kind](step)
+        except RunStopped as stop:
+            self.journal.append(stop.step, "stopped", reason=stop.reason)
+            self.ui.event(RunEvent(EventKind.RUN_STOPPED, stop.step, stop.reason))
+            return RunOutcome(False, stop.step, stop.reason)
+        self.journal.append("run", "finished")
+        self.ui.event(RunEvent(EventKind.RUN_FINISHED, "run", "failback complete"))
+        return RunOutcome(True)
+
+    def _done(self, step_id: str) -> bool:
+        last = self.journal.last(step_id)
+        return last is not None and last["event"] in ("finished", "skipped")
+
+    def _emit(self, kind: str, step: Step, message: str, **data: Any) -> None:
+        self.ui.event(RunEvent(kind, step.id, message, data))
+
+    def _finish(self, step: Step, message: str, **data: Any) -> None:
+        self.journal.append(step.id, "finished", **data)
+        self._emit(EventKind.STEP_FINISHED, step, message, **data)
+
+    # -- gates ----------------------------------------------------------------------------------------------------
+    def _gate(self, step: Step) -> None:
+        while True:
+            report = self.preflight(Gate(step.gate))
+            blocking = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
+            if not blocking:
+                break
+            problems = [{"check": r.check, "target": r.target, "status": r.status.value, "message": r.message,
+                         "remediation": (r.remediation or {}).get("title")} for r in blocking]
+            self.journal.append(step.id, "failed", problems=problems)
+            failure = StepFailure(step.id, f"{len(blocking)} {step.gate} check(s) do not pass", hints=problems, retryable=True)
+            self._emit(EventKind.STEP_FAILED, step, failure.message, problems=problems)
+            if self.ui.decide(step, failure, ("retry", "stop")) != "retry":
+                raise RunStopped(step.id, f"the {step.gate} gate does not pass: fix the problems, then resume")
+        counts = report.counts()
+        question = f"Every {step.gate} check passes ({counts['pass']} pass, {counts['warn']} warn, {counts['waived']} waived). Go on?"
+        self._emit(EventKind.WAITING, step, question)
+        if not self.ui.confirm(step, question):
+            raise RunStopped(step.id, "stopped at the gate by the operator")
+        self._finish(step, f"{step.gate} gate passed", counts=counts)
+
+    # -- ASR operations -------------------------------------------------------------------------------------------
+    def _asr_step(self, step: Step) -> None:
+        item = None if step.recovery_plan else step.items[0]
+        submission = self._submission(step, item)
+        while True:
+            job = self._follow(step, submission.job_id)
+            if job["state"] in SUCCESSFUL_JOB_STATES:
+                self._finish(step, f"{step.title}: {job['state']}", job_id=submission.job_id)
+                return
+            failure = StepFailure(step.id, f"ASR job {submission.job_id} ended {job['state']}", job["errors"],
+                                  hints_for(job["errors"], f"item:{item or step.recovery_plan}"), submission.job_id)
+            self.journal.append(step.id, "failed", job_id=submission.job_id, errors=job["errors"])
+            self._emit(EventKind.STEP_FAILED, step, failure.message, errors=failure.errors, hints=failure.hints, job_id=submission.job_id)
+            if self.ui.decide(step, failure, ("retry", "stop")) != "retry":
+                raise RunStopped(step.id, f"{failure.message}; resume once its cause is removed")
+            self.journal.append(step.id, "restarting", job_id=submission.job_id)
+            submission = self.asr.restart(submission.job_id)
+            self.journal.append(step.id, "submitted", job_id=submission.job_id, token=submission.continuation_token, restart=True)
+
+    def _submission(self, step: Step, item: str | None) -> Submission:
+        """The job of this step: the journaled one, one ASR already runs for it, or a new submission."""
+        last_job = next((e for e in reversed(self.journal.events(step.id)) if e["event"] == "submitted"), None)
+        if last_job is not None:
+            self._emit(EventKind.PROGRESS, step, f"resuming: following ASR job {last_job['job_id']}", job_id=last_job["job_id"])
+            return Submission(last_job["job_id"], last_job.get("token"))
+        if self.journal.last(step.id) is not None:
+            # Started before a crash, no answer recorded: ASR may have accepted it. Look before submitting again.
+            running = self.asr.running_job(step, item)
+            if running is not None:
+                self.journal.append(step.id, "submitted", job_id=running, found_running=True)
+                self._emit(EventKind.PROGRESS, step, f"resuming: ASR already runs job {running} for it", job_id=running)
+                return Submission(running)
+        self.journal.append(step.id, "started", item=item)
+        submission = self.asr.submit(step, item)
+        self.journal.append(step.id, "submitted", job_id=submission.job_id, token=submission.continuation_token)
+        self._emit(EventKind.PROGRESS, step, f"ASR accepted it: job {submission.job_id}", job_id=submission.job_id)
+        return submission
+
+    def _follow(self, step: Step, job_id: str) -> dict[str, Any]:
+        deadline = self._clock() + self.wait_timeout_seconds
+        seen = None
+        while True:
+            job = self.asr.job(job_id)
+            state = (job["state"], job.get("progress"))
+            if state != seen:
+                seen = state
+                self._emit(EventKind.PROGRESS, step, f"job {job_id}: {job['state']}" + (f" ({job['progress']})" if job.get("progress") else ""),
+                           job_id=job_id, state=job["state"])
+            if job["state"] in TERMINAL_JOB_STATES:
+                return job
+            if self._clock() > deadline:
+                raise RunStopped(step.id, f"ASR job {job_id} still {job['state']} after {self.wait_timeout_seconds:g} s; resume to keep following it")
+            self._sleep(self.poll_seconds)
+
+    # -- waiting, manual steps, clean-up --------------------------------------------------------------------------
+    def _wait_protected(self, step: Step) -> None:
+        deadline = self._clock() + self.wait_timeout_seconds
+        pending = list(step.items)
+        while pending:
+            still = []
+            for item in pending:
+                healthy, detail = self.asr.replication_healthy(item)
+                self._emit(EventKind.PROGRESS, step, f"{item}: {detail}", item=item, healthy=healthy)
+                if not healthy:
+                    still.append(item)
+            pending = still
+            if pending:
+                if self._clock() > deadline:
+                    raise RunStopped(step.id, f"replication of {', '.join(pending)} not healthy after {self.wait_timeout_seconds:g} s")
+                self._sleep(self.poll_seconds)
+        self._finish(step, "replication to on-premises is healthy for every item")
+
+    def _manual(self, step: Step) -> None:
+        question = " ".join(step.instructions) + " Done?"
+        self._emit(EventKind.WAITING, step, question, instructions=list(step.instructions))
+        if self.ui.confirm(step, question):
+            self._finish(step, f"{step.title}: confirmed done")
+            return
+        failure = StepFailure(step.id, f"{step.title}: not confirmed", retryable=False)
+        if self.ui.decide(step, failure, ("skip", "stop")) == "skip":
+            self.journal.append(step.id, "skipped")
+            self._emit(EventKind.STEP_SKIPPED, step, f"{step.title}: skipped by the operator")
+            return
+        raise RunStopped(step.id, f"{step.title} is not done yet; resume when it is")
+
+    def _cleanup(self, step: Step) -> None:
+        question = f"Delete the Azure VMs {', '.join(step.items)} now? This cannot be undone."
+        self._emit(EventKind.WAITING, step, question, instructions=list(step.instructions))
+        if not self.ui.confirm(step, question):
+            self.journal.append(step.id, "skipped")
+            self._emit(EventKind.STEP_SKIPPED, step, "the old Azure VMs are kept")
+            return
+        for item in step.items:
+            self.journal.append(step.id, "deleting", item=item)
+            self._emit(EventKind.PROGRESS, step, self.asr.delete_azure_vm(item), item=item)
+        self._finish(step, "the old Azure VMs are deleted")
