@@ -21,7 +21,7 @@ class Check:
 
 _CATALOG: dict[str, Check] = {}
 # Packages whose modules hold checks; importing them fills the catalog.
-_CHECK_PACKAGES = ("checks.vcenter", "checks.network", "checks.hosts")
+_CHECK_PACKAGES = ("checks.vcenter", "checks.network", "checks.hosts", "checks.azure")
 
 
 def register(meta: CheckMeta) -> Callable[[Evaluate], Evaluate]:

@@ -306,6 +306,239 @@ _ENTRIES = (
         ),
         ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-configuration-server",),
     ),
+    # -- Azure and ASR: access, the network from Azure, the protected items and the ASR servers ---------------------------
+    Remediation(
+        "azure-access",
+        "Let failback sign in to Azure and read the vault",
+        (
+            "Sign-in: [azure] credential chooses the identity (client_id with client_secret_env: a service principal). Check "
+            "tenant_id and client_id, and that the variable holds the secret's value (not its id) and the secret has not expired.",
+            "Names: [azure] subscription_id, resource_group and vault must be the Recovery Services vault's (portal: the vault > "
+            "Properties).",
+            "Permissions: the identity needs Site Recovery Reader (or Reader) on the vault, Reader on the VPN, ExpressRoute, NICs "
+            "and VMs, and Network Contributor on the Network Watcher for its connectivity check.",
+            "Reach: this machine must reach the ARM endpoint and the authority over HTTPS (a proxy: HTTPS_PROXY; a TLS-inspecting "
+            "one: its CA in [azure] ca_file); sovereign clouds set [azure] cloud.",
+        ),
+        (_ASR_SUPPORT_MATRIX,),
+    ),
+    Remediation(
+        "azure-resource-names",
+        "Name an Azure resource that exists",
+        (
+            "{reason}.",
+            "Check the name in the site file (case does not matter) and its resource group; a resource in another group or "
+            "subscription is given by its full resource id (portal: the resource > Properties > Resource ID).",
+            "Network Watcher exists per region as NetworkWatcher_<region> in NetworkWatcherRG once enabled: enable it there, or "
+            "set [azure] network_watcher (and network_watcher_resource_group) to yours.",
+        ),
+        (),
+    ),
+    Remediation(
+        "restore-vpn-connection",
+        "Bring the site-to-site VPN {target_name} up",
+        (
+            "Found: status {status}; tunnels {tunnels}; BGP peers {bgp_peers}.",
+            "Portal: the connection > Troubleshoot, or Reset the virtual network gateway; the shared key and IPsec/IKE policy "
+            "must match the on-prem device's.",
+            "On the on-prem device: tunnel status and logs; its public address must be the local network gateway's.",
+            "BGP: the local network gateway's BGP peer address and ASN must be the device's, and the device must announce the "
+            "on-prem prefixes.",
+            "Sites without VPN list their circuits in [azure] expressroute_circuits; sites with one list it in vpn_connections.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "enable-expressroute-circuit",
+        "Make ExpressRoute circuit {target_name} carry the failback",
+        (
+            "Found: provider {provider_state}, circuit {circuit_state}, peerings {peerings}.",
+            "Not provisioned: give the circuit's service key to {service_provider} and have them provision it.",
+            "Private peering: portal: the circuit > Peerings > Azure private: configure and enable it, and connect the gateway of "
+            "the failed-over VMs' VNet to the circuit.",
+            "Classic: Microsoft peering with a route filter allowing the region's Azure Storage and Site Recovery, for replication "
+            "to Azure after failback.",
+        ),
+        (_ASR_SUPPORT_MATRIX,),
+    ),
+    Remediation(
+        "open-azure-path",
+        "Open the path from Azure VM {source_vm} to {role} at {target_name}",
+        (
+            "Network Watcher: {status}; stops at hop {failing_hop}: {issues}.",
+            "NetworkSecurityRule: allow the flow in that NSG (network.nsg shows the rule). UserDefinedRoute: send the on-prem "
+            "prefixes through the VPN/ExpressRoute gateway or a firewall that allows them. GuestFirewall: open the port in the VM.",
+            "No issue on the last hop: the on-prem firewall drops it or nothing listens (configuration server/appliance 443, master "
+            "target/process server 9443).",
+            "[azure] path_from names the VMs to test from (classic: the process server's VM); [azure] network_watcher the watcher.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "allow-failback-flows-in-nsg",
+        "Allow {target_name}'s failback traffic in its network security groups",
+        (
+            "Denied: {denied}.",
+            "Add an outbound rule with a lower priority number than the denying rule: TCP to the configuration server/appliance "
+            "on 443 and to the process server or master target on 9443, e.g. az network nsg rule create -g <group> --nsg-name "
+            "<nsg> -n Allow-ASR-Failback --direction Outbound --access Allow --protocol Tcp --destination-address-prefixes "
+            "<on-prem prefix> --destination-port-ranges 443 9443 --priority <n>.",
+            "A flow must pass both the NIC's NSG and its subnet's NSG.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "prepare-protected-item",
+        "Get {target_name} ready for its next failback operation",
+        (
+            "It is {stage}; next comes {next_operation}; ASR allows now: {allowed_operations}.",
+            "ASR's errors: {asr_errors}.",
+            "A job is running: let it finish (vault > Site Recovery jobs). An operation not allowed: resolve the item's errors "
+            "first (vault > Replicated items > the VM > Error details), then refresh its state.",
+            "Then run `failback check --only asr.item_state` again.",
+        ),
+        (_ASR_REPROTECT, _ASR_MODERNIZED_FAILBACK),
+    ),
+    Remediation(
+        "find-protected-item",
+        "Make {target_name} a protected item the tool finds in the vault",
+        (
+            "A [[vms]] name must be the replicated item's name in the vault (vault > Replicated items); or name the items' "
+            "recovery plan in [azure] recovery_plan.",
+            "A VM that is not replicated cannot fail back: enable its replication first.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "match-site-experience",
+        "Make the site file's experience the vault's",
+        (
+            "Site file: {declared}; the vault runs {vault_runs}.",
+            "experience = \"classic\" when the vault replicates with InMageAzureV2/InMage (a configuration server), "
+            "\"modernized\" with InMageRcm/InMageRcmFailback (a replication appliance).",
+            "A vault moving from classic to modernized holds both: fail back each VM with its own provider's experience, one "
+            "site file per experience.",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "wait-for-recovery-point",
+        "Let {target_name} produce a recovery point before failing over",
+        (
+            "Found: {count} recovery point(s); the latest {latest}; the latest application-consistent {latest_app_consistent}.",
+            "Replication back must finish its initial copy (vault > Replicated items > the VM shows its progress); if it does not "
+            "progress, check the process server or appliance (ps.health, appliance.health).",
+            "A multi-VM plan wants an application-consistent point: wait for the replication policy's next one.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "start-azure-vm",
+        "Start Azure VM {target_name} and let its agents report (ASR error 78093)",
+        (
+            "Found: power {power_state}; guest agent {guest_agent}; ASR agent registered since failover: {registered_after_failover}.",
+            "Start it (portal, or az vm start -g <group> -n {target_name}); a hung VM: restart it and read its boot diagnostics.",
+            "Give its agents up to 15 minutes after boot, then run the check again.",
+        ),
+        (_ASR_REPROTECT,),
+    ),
+    Remediation(
+        "azure-vm-reach-config-server",
+        "Let the Azure VM's agent reach the configuration server (ASR error 95226)",
+        (
+            "From the VM: TCP 443 to the configuration server/appliance and 9443 to the process server must connect "
+            "(Test-NetConnection <host> -Port 443, or nc -zv <host> 443).",
+            "Check the VM's NSG and routes (network.nsg, network.azure_path) and the VPN or ExpressRoute (network.vpn).",
+            "In the VM: the InMage Scout Application service (svagents) must run; restart it.",
+        ),
+        (_ASR_REPROTECT,),
+    ),
+    Remediation(
+        "restore-config-server-health",
+        "Bring {target_name} back to health",
+        (
+            "ASR reports: {asr_errors}.",
+            "Classic configuration server: its services (cxprocessserver, tmansvc, InMage Scout Application, IIS) must run and "
+            "reach Azure on 443; renew an expiring certificate in the vault (Site Recovery infrastructure > Configuration "
+            "Servers > Renew certificates).",
+            "Modernized appliance: in its configuration manager every service must be connected; re-register it if its "
+            "heartbeat stopped.",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-configuration-server",),
+    ),
+    Remediation(
+        "restore-process-server-health",
+        "Bring process server {target_name} back: heartbeat and cache space",
+        (
+            "Found: last heartbeat {last_heartbeat}; cache {cache_free_percent}% free (at least {min_free_percent}%); ASR: {asr_errors}.",
+            "No heartbeat (error 806): start its VM and the cxprocessserver and InMage Scout services; it must reach the "
+            "configuration server on 443.",
+            "Cache under 30%: extend the cache disk or pause replication of some VMs until the backlog drains.",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-process-server",),
+    ),
+    Remediation(
+        "reach-process-server",
+        "Make the process server reachable (ASR error 78186)",
+        (
+            "From the Azure VMs and the configuration server, TCP 9443 to the process server must connect (network.azure_path, "
+            "network.nsg show the Azure side).",
+            "Its VM must run, with the cxprocessserver and InMage Scout services started.",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-process-server",),
+    ),
+    Remediation(
+        "fix-upload-failures",
+        "Fix the process server's uploads to Azure (ASR error 78028)",
+        (
+            "The process server must reach Azure Storage and Site Recovery on 443: its proxy settings (cxpsconfigtool) and the "
+            "firewall's allow-list.",
+            "Check its cache space and throttling, then restart the cxprocessserver service.",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-troubleshoot-replication",),
+    ),
+    Remediation(
+        "restore-reprotect-agent",
+        "Give the appliance a healthy reprotect agent that sees the target datastore",
+        (
+            "Appliance configuration manager: the reprotect agent's services must run and its vCenter discovery succeed; rerun "
+            "discovery after a datastore change.",
+            "The datastore must be mounted read-write on an ESXi host of the vCenter the appliance discovers (datastore.access, "
+            "ASR error 8061).",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "reduce-master-target-disks",
+        "Keep master target {target_name} within 60 disks",
+        (
+            "Attached: {attached}; coming with reprotect: {incoming}; total {total} of {limit}.",
+            "Reprotect in batches (fail back and commit the first VMs, then reprotect the next), or add a master target and set "
+            "master_target for some [[vms]].",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "register-master-target",
+        "Register master target {target_name} with the configuration server",
+        (
+            "Install the unified agent as master target on it and register it with the configuration server: it then shows in "
+            "the vault under Site Recovery infrastructure > Configuration Servers > the server.",
+            "The site file's [[master_targets]] name (or host) must be the name (or address) ASR lists.",
+        ),
+        (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "reinstall-network-manager",
+        "Reinstall NetworkManager on {target_name} after failback",
+        (
+            "Once {target_name} runs on-premises again, log on through the VM console.",
+            "RHEL, CentOS, Rocky: dnf install NetworkManager && systemctl enable --now NetworkManager; Ubuntu, Debian: apt-get "
+            "install network-manager; SUSE: zypper install NetworkManager.",
+            "Restore its connection profiles (nmcli connection ...), then run `failback check --gate after-failback`.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
 )
 
 CATALOG: dict[str, Remediation] = {entry.id: entry for entry in _ENTRIES}

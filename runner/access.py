@@ -54,11 +54,22 @@ class SiteAccess:
             names.append(self.site.config_server.backup_ssh_key_passphrase_env)
         return {name: os.environ[name] for name in names if name}
 
+    def azure_secret(self) -> str | None:
+        """The client secret, when the site signs in to Azure with one; an unset variable is a bad site, never a prompt."""
+        from checks.sources.azure_session import credential_kind
+
+        settings = self.site.azure
+        if settings is None or credential_kind(settings) != "client_secret":
+            return None
+        self._unset("azure.client_secret_env")
+        return os.environ[settings.client_secret_env] if settings.client_secret_env else None
+
     def secrets(self, source: str) -> Any:
         """What a fix of that source needs to log in."""
         return {"vcenter": self.vcenter_password, "ssh": self.ssh_passphrases}[source]()
 
     def _factories(self) -> dict[str, Callable[[], Collector]]:
+        from checks.sources.azure import AzureSource
         from checks.sources.backup import BackupSource
         from checks.sources.dns import DnsSource
         from checks.sources.master_targets import MasterTargetSource
@@ -72,6 +83,7 @@ class SiteAccess:
             "dns": lambda: DnsSource(site).collect,
             "ssh": lambda: MasterTargetSource(site, self.ssh_passphrases()).collect,
             "backup": lambda: BackupSource(site, self.ssh_passphrases()).collect,
+            "azure": lambda: AzureSource(site, self.azure_secret()).collect,
         }
 
     def collect(self, selection: Selection) -> Facts:

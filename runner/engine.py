@@ -27,6 +27,7 @@ SOURCE_REMEDIATIONS = {
     "dns": "fix-dns-records",
     "ssh": "ssh-access",
     "backup": "backup-config-server",
+    "azure": "azure-access",
 }
 
 Collector = Callable[[], dict]

@@ -1,0 +1,419 @@
+"""The Azure source: Site Recovery's view of the failback and the network around it, gathered in parallel.
+
+What it reads, every call on one bounded pool, each following up as soon as its own answer is in:
+- the vault: fabrics (configuration server or appliances, process servers, master targets, reprotect agents), every
+  protected item (their providers tell the experience), the recovery plan, the recent jobs;
+- for each item the failback is about (its friendly name is a [[vms]] name, or it is in the recovery plan): its
+  recovery points when it replicates back, its Azure VM (power, agent, NICs), the effective security rules of those
+  NICs (once per NSG and subnet pair: NICs that share both share their rules);
+- each VPN connection (tunnels; BGP peers from its gateway) and ExpressRoute circuit the site names;
+- Network Watcher's connectivity check from an Azure VM to the configuration server/appliance and the data ports.
+
+Signing in, the vault, its fabrics and its items must work, or the source fails and every Azure check says why. A
+resource the site names that is missing or fails (a connection, the plan, a VM) is recorded where its facts would be,
+and only the checks about it say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from checks.model import Experience
+from checks.site import Site
+from checks.sources.azure_asr import REVERSE_PROVIDERS, fabric_facts, item_facts, job_facts, plan_facts, recovery_point_summary
+from checks.sources.azure_compute import vm_facts
+from checks.sources.azure_errors import describe_failure, failure_record
+from checks.sources.azure_network import (
+    bgp_peer_facts,
+    circuit_facts,
+    connection_facts,
+    connectivity_facts,
+    effective_security_facts,
+    local_gateway_facts,
+    nic_facts,
+)
+from checks.sources.azure_session import AzureSession, credential_kind
+from checks.sources.azure_values import ArmId, resource_id
+from checks.sources.errors import SourceError
+from checks.sources.fanout import Fanout
+
+VM_TYPE = "Microsoft.Compute/virtualMachines"
+# A long-running call (effective rules, BGP status, connectivity check) may take this many request timeouts.
+OPERATION_TIMEOUT_FACTOR = 4
+# Modernized appliances take replication data on the process server's port.
+APPLIANCE_DATA_PORT = 9443
+
+
+class AzureSource:
+    name = "azure"
+
+    def __init__(self, site: Site, secret: str | None):
+        self._site = site
+        self._secret = secret
+
+    def collect(self) -> dict[str, Any]:
+        settings = self._site.azure
+        if settings is None:
+            raise SourceError("config", "the site file has no [azure] section: add subscription_id, resource_group and vault")
+        try:
+            session = AzureSession(settings, self._secret, pool_size=settings.max_parallel_calls)
+        except SourceError:
+            raise
+        except Exception as exc:  # a credential refusing its settings (a malformed tenant id...)
+            raise describe_failure(exc, "Azure credential", settings) from None
+        try:
+            session.sign_in()
+            return _Collection(self._site, session).run()
+        finally:
+            session.close()
+
+
+class _Collection:
+    """One collection's calls and what they found; the Fanout's threads write here under `lock`."""
+
+    def __init__(self, site: Site, session: AzureSession):
+        self.site = site
+        self.settings = settings = site.azure
+        assert settings is not None
+        self.session = session
+        self.fanout = Fanout(settings.max_parallel_calls, "azure")
+        self.lock = threading.Lock()
+        self.vault_label = f"Recovery Services vault '{settings.vault}' in resource group '{settings.resource_group}'"
+        self.operation_timeout = settings.timeout_seconds * OPERATION_TIMEOUT_FACTOR
+        # The vault.
+        self.fabrics: list[dict[str, Any]] = []
+        self.items: list[dict[str, Any]] = []
+        self.plan: dict[str, Any] | None = None
+        self.jobs: list[dict[str, Any]] = []
+        self.jobs_error: dict[str, str] | None = None
+        self.recovery_points: dict[str, dict[str, Any]] = {}
+        self._awaiting = {"items", "plan"} if settings.recovery_plan else {"items"}
+        # Azure VMs, their NICs and effective rules (keys are lower-case ids: ARM ids are case-insensitive).
+        self.vms: dict[str, dict[str, Any]] = {}
+        self.nics: dict[str, dict[str, Any]] = {}
+        self.nic_group_errors: dict[str, dict[str, str]] = {}
+        self.security: dict[str, dict[str, Any]] = {}
+        self._wanted_nics: set[str] = set()
+        self._requested: set[str] = set()  # "vm:<id>", "nics:<sub>/<group>", "security:<key>", "bgp:<id>", "lng:<id>"
+        self.path_sources: set[str] = set()
+        self.connectivity: list[dict[str, Any]] = []
+        # The network the site names.
+        self.connections: dict[str, dict[str, Any]] = {}
+        self.local_gateways: dict[str, dict[str, Any]] = {}
+        self.bgp: dict[str, dict[str, Any]] = {}
+        self.circuits: dict[str, dict[str, Any]] = {}
+
+    # -- the plan of calls -------------------------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        settings = self.settings
+        start = self.fanout.start
+        start(self._list_fabrics)
+        start(self._list_items)
+        start(self._list_jobs)
+        if settings.recovery_plan:
+            start(self._get_plan)
+        for reference in settings.vpn_connections:
+            start(self._get_connection, reference)
+        for reference in settings.expressroute_circuits:
+            start(self._get_circuit, reference)
+        for reference in settings.path_from:
+            vm = ArmId.of(reference, settings.subscription_id, settings.resource_group)
+            vm_id = resource_id(vm.subscription_id, vm.resource_group, VM_TYPE, vm.name)
+            self.path_sources.add(vm_id.lower())
+            self._want_vm(vm_id)
+        self.fanout.wait()
+        return self._facts()
+
+    def _once(self, key: str) -> bool:
+        """True the first time a call is asked for: several items may lead to the same NIC group or gateway."""
+        with self.lock:
+            if key in self._requested:
+                return False
+            self._requested.add(key)
+            return True
+
+    def _finish(self, poller: Any, what: str) -> Any:
+        """The result of a long-running call, within the operation timeout."""
+        result = poller.result(timeout=self.operation_timeout)
+        if not poller.done():
+            raise SourceError("timeout", f"{what}: Azure did not finish within {self.operation_timeout:g} s")
+        return result
+
+    def _record(self, what: str, call: Callable[[], Any]) -> Any:
+        """Run a call about one resource: its facts, or {"error": ...} saying what went wrong with it alone."""
+        try:
+            return call()
+        except Exception as exc:
+            return {"error": failure_record(exc, what, self.settings)}
+
+    # -- the vault ---------------------------------------------------------------------------------------------------------
+    def _vault_call(self, call: Callable[[], Any]) -> Any:
+        """A call the whole source depends on: its failure is the source's."""
+        try:
+            return call()
+        except Exception as exc:
+            raise describe_failure(exc, self.vault_label, self.settings) from None
+
+    def _vault_args(self) -> dict[str, str]:
+        return {"resource_group_name": self.settings.resource_group, "resource_name": self.settings.vault}
+
+    def _list_fabrics(self) -> None:
+        fabrics = self.session.asr.replication_fabrics
+        self.fabrics = self._vault_call(lambda: [fabric_facts(fabric) for fabric in fabrics.list(**self._vault_args())])
+
+    def _list_items(self) -> None:
+        items = self.session.asr.replication_protected_items
+        self.items = self._vault_call(lambda: [item_facts(item) for item in items.list(**self._vault_args())])
+        self._arrived("items")
+
+    def _get_plan(self) -> None:
+        name = self.settings.recovery_plan
+        plans = self.session.asr.replication_recovery_plans
+        found = self._record(f"recovery plan '{name}' in {self.vault_label}",
+                             lambda: plan_facts(plans.get(recovery_plan_name=name, **self._vault_args())))
+        self.plan = {"name": name, **found}
+        self._arrived("plan")
+
+    def _list_jobs(self) -> None:
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=self.settings.job_history_hours)
+        query = f"startTime eq '{since:%Y-%m-%dT%H:%M:%SZ}'"
+        jobs = self.session.asr.replication_jobs
+        found = self._record(f"{self.vault_label} (asked for its jobs)",
+                             lambda: [job_facts(job) for job in jobs.list(filter=query, **self._vault_args())])
+        if isinstance(found, dict):
+            self.jobs_error = found["error"]
+        else:
+            self.jobs = found
+
+    def _arrived(self, part: str) -> None:
+        """The items and the plan both decide which items the failback is about; follow them once both are in."""
+        with self.lock:
+            self._awaiting.discard(part)
+            if self._awaiting or "subjects" in self._requested:
+                return
+            self._requested.add("subjects")
+        self._follow_subjects()
+
+    def subjects(self) -> list[dict[str, Any]]:
+        names = {vm.name.lower() for vm in self.site.vms}
+        in_plan = {item_id.lower() for item_id in (self.plan or {}).get("item_ids", [])}
+        return [item for item in self.items if (item["friendly_name"] or "").lower() in names or item["id"].lower() in in_plan]
+
+    def _follow_subjects(self) -> None:
+        subjects = sorted(self.subjects(), key=lambda item: (item["friendly_name"] or "").lower())
+        for item in subjects:
+            if not item.get("azure_vm_id") and self.settings.vm_resource_group:
+                item["azure_vm_id"] = resource_id(self.settings.subscription_id, self.settings.vm_resource_group, VM_TYPE,
+                                                  item["friendly_name"])
+                item["azure_vm_id_from"] = "[azure] vm_resource_group"
+        if not self.settings.path_from:
+            # One failed-over VM proves the path from its network; the site names more in path_from.
+            first = next((item["azure_vm_id"] for item in subjects if item.get("azure_vm_id")), None)
+            if first:
+                with self.lock:
+                    self.path_sources.add(first.lower())
+        for item in subjects:
+            if item["provider"] in REVERSE_PROVIDERS:
+                self.fanout.start(self._list_recovery_points, item)
+            if item.get("azure_vm_id"):
+                self._want_vm(item["azure_vm_id"])
+
+    def _list_recovery_points(self, item: dict[str, Any]) -> None:
+        points = self.session.asr.recovery_points
+        found = self._record(f"protected item {item['friendly_name']} (asked for its recovery points)", lambda: recovery_point_summary(list(
+            points.list_by_replication_protected_items(fabric_name=item["fabric"], protection_container_name=item["container"],
+                                                       replicated_protected_item_name=item["name"], **self._vault_args()))))
+        self.recovery_points[item["id"].lower()] = found
+
+    # -- Azure VMs, NICs, effective security rules, the path from Azure ----------------------------------------------------
+    def _want_vm(self, vm_id: str) -> None:
+        if self._once(f"vm:{vm_id.lower()}"):
+            self.fanout.start(self._get_vm, vm_id)
+
+    def _get_vm(self, vm_id: str) -> None:
+        vm = ArmId.parse(vm_id)
+        if vm is None:
+            self.vms[vm_id.lower()] = {"id": vm_id, "error": {"kind": "config", "reason": f"{vm_id} is not an Azure VM id"}}
+            return
+        machines = self.session.compute(vm.subscription_id).virtual_machines
+        found = self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'",
+                             lambda: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
+        self.vms[vm_id.lower()] = {"id": vm_id, **found}
+        if "error" in found:
+            return
+        for nic_id in found["nic_ids"]:
+            self._want_nic(nic_id)
+        if vm_id.lower() in self.path_sources:
+            for destination in self.destinations():
+                self.fanout.start(self._check_path, found, destination)
+
+    def _want_nic(self, nic_id: str) -> None:
+        """NICs are listed per resource group (one call for all the VMs there), then their rules are asked once per key."""
+        nic = ArmId.parse(nic_id)
+        if nic is None:
+            return
+        with self.lock:
+            self._wanted_nics.add(nic_id.lower())
+            listed = nic_id.lower() in self.nics
+        if self._once(f"nics:{nic.subscription_id}/{nic.resource_group}".lower()):
+            self.fanout.start(self._list_nics, nic.subscription_id, nic.resource_group)
+        if listed:
+            self._want_security(nic_id.lower())
+
+    def _list_nics(self, subscription_id: str, group: str) -> None:
+        interfaces = self.session.network(subscription_id).network_interfaces
+        found = self._record(f"resource group '{group}' (asked for its network interfaces)",
+                             lambda: [nic_facts(nic) for nic in interfaces.list(group)])
+        if isinstance(found, dict):
+            self.nic_group_errors[f"{subscription_id}/{group}".lower()] = found["error"]
+            return
+        with self.lock:
+            for nic in found:
+                self.nics[nic["id"].lower()] = nic
+            wanted = [nic["id"].lower() for nic in found if nic["id"].lower() in self._wanted_nics]
+        for nic_id in wanted:
+            self._want_security(nic_id)
+
+    def _want_security(self, nic_id: str) -> None:
+        nic = self.nics[nic_id]
+        primary = next((config for config in nic["ip_configurations"] if config["primary"]), None) or next(iter(nic["ip_configurations"]), {})
+        key = f"{nic['security_group_id'] or '-'}|{primary.get('subnet_id') or '-'}".lower()
+        nic["security_key"] = key
+        if self._once(f"security:{key}"):
+            self.fanout.start(self._effective_security, key, nic)
+
+    def _effective_security(self, key: str, nic: dict[str, Any]) -> None:
+        where = ArmId.parse(nic["id"])
+        assert where is not None
+        interfaces = self.session.network(where.subscription_id).network_interfaces
+        what = f"NIC '{where.name}' in resource group '{where.resource_group}' (asked for its effective security rules)"
+        found = self._record(what, lambda: {"groups": effective_security_facts(self._finish(
+            interfaces.begin_list_effective_network_security_groups(where.resource_group, where.name), what))})
+        self.security[key] = {"nic": nic["name"], **found}
+
+    def destinations(self) -> list[dict[str, Any]]:
+        """Where Azure must reach on-prem: the configuration server/appliance (control) and the data ports."""
+        site = self.site
+        found = []
+        config_server = site.config_server
+        if config_server is not None:
+            role = "configuration server" if site.experience is Experience.CLASSIC else "replication appliance"
+            found.append({"role": role, "address": config_server.ip or config_server.host, "port": config_server.port})
+        if site.experience is Experience.CLASSIC:
+            found += [{"role": f"master target {mt.name}", "address": mt.host, "port": mt.port} for mt in site.master_targets if mt.host]
+        elif site.process_server is not None:
+            found.append({"role": "process server", "address": site.process_server.host, "port": site.process_server.port})
+        elif config_server is not None:
+            found.append({"role": "replication appliance (data)", "address": config_server.ip or config_server.host, "port": APPLIANCE_DATA_PORT})
+        return found
+
+    def _check_path(self, vm: dict[str, Any], destination: dict[str, Any]) -> None:
+        settings = self.settings
+        source = ArmId.parse(vm["id"])
+        assert source is not None
+        if settings.network_watcher:
+            watcher = ArmId.of(settings.network_watcher, source.subscription_id, settings.network_watcher_resource_group)
+        else:
+            watcher = ArmId(source.subscription_id, settings.network_watcher_resource_group, f"NetworkWatcher_{vm['location']}")
+        what = (f"Network Watcher '{watcher.name}' in resource group '{watcher.resource_group}' (asked to check {vm['name']} -> "
+                f"{destination['address']}:{destination['port']})")
+
+        def check() -> dict[str, Any]:
+            from azure.mgmt.network.models import ConnectivityDestination, ConnectivityParameters, ConnectivitySource
+
+            parameters = ConnectivityParameters(source=ConnectivitySource(resource_id=vm["id"]), protocol="Tcp",
+                                                destination=ConnectivityDestination(address=destination["address"], port=destination["port"]))
+            watchers = self.session.network(watcher.subscription_id).network_watchers
+            return connectivity_facts(self._finish(watchers.begin_check_connectivity(watcher.resource_group, watcher.name, parameters), what))
+
+        found = self._record(what, check)
+        with self.lock:
+            self.connectivity.append({**destination, "source_vm": vm["name"], "source_vm_id": vm["id"], "watcher": watcher.name, **found})
+
+    # -- the network the site names ---------------------------------------------------------------------------------------
+    def _read_named(self, reference: str, label: str, operations: str, to_facts: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """A resource the site file names (by name in its resource group, or by id): its facts or why they are missing."""
+        settings = self.settings
+        where = ArmId.of(reference, settings.subscription_id, settings.resource_group)
+        getter = getattr(self.session.network(where.subscription_id), operations)
+        found = self._record(f"{label} '{where.name}' in resource group '{where.resource_group}'",
+                             lambda: to_facts(getter.get(where.resource_group, where.name)))
+        return {"name": where.name, "resource_group": where.resource_group, **found}
+
+    def _get_connection(self, reference: str) -> None:
+        found = self._read_named(reference, "VPN connection", "virtual_network_gateway_connections", connection_facts)
+        self.connections[reference] = found
+        if "error" in found or not found["enable_bgp"]:
+            return
+        if found["gateway_id"] and self._once(f"bgp:{found['gateway_id'].lower()}"):
+            self.fanout.start(self._get_bgp_peers, found["gateway_id"])
+        if found["local_gateway_id"] and self._once(f"lng:{found['local_gateway_id'].lower()}"):
+            self.fanout.start(self._get_local_gateway, found["local_gateway_id"])
+
+    def _get_circuit(self, reference: str) -> None:
+        self.circuits[reference] = self._read_named(reference, "ExpressRoute circuit", "express_route_circuits", circuit_facts)
+
+    def _get_bgp_peers(self, gateway_id: str) -> None:
+        gateway = ArmId.parse(gateway_id)
+        assert gateway is not None
+        gateways = self.session.network(gateway.subscription_id).virtual_network_gateways
+        what = f"virtual network gateway '{gateway.name}' in resource group '{gateway.resource_group}' (asked for its BGP peers)"
+        found = self._record(what, lambda: {"peers": bgp_peer_facts(self._finish(
+            gateways.begin_get_bgp_peer_status(gateway.resource_group, gateway.name), what))})
+        self.bgp[gateway_id.lower()] = {"gateway": gateway.name, **found}
+
+    def _get_local_gateway(self, gateway_id: str) -> None:
+        gateway = ArmId.parse(gateway_id)
+        assert gateway is not None
+        gateways = self.session.network(gateway.subscription_id).local_network_gateways
+        found = self._record(f"local network gateway '{gateway.name}' in resource group '{gateway.resource_group}'",
+                             lambda: local_gateway_facts(gateways.get(gateway.resource_group, gateway.name)))
+        self.local_gateways[gateway_id.lower()] = {"name": gateway.name, **found}
+
+    # -- the facts -----------------------------------------------------------------------------------------------------------
+    def _last_jobs(self) -> dict[str, dict[str, Any]]:
+        """The newest job of each item, by the item's id."""
+        newest: dict[str, dict[str, Any]] = {}
+        for job in sorted(self.jobs, key=lambda job: job["started"] or ""):
+            if job["target_id"]:
+                newest[job["target_id"].lower()] = job
+        return newest
+
+    def _facts(self) -> dict[str, Any]:
+        settings = self.settings
+        last_jobs = self._last_jobs()
+        items = []
+        for item in sorted(self.subjects(), key=lambda item: (item["friendly_name"] or "").lower()):
+            items.append({**item, "recovery_points": self.recovery_points.get(item["id"].lower()),
+                          "last_job": last_jobs.get(item["id"].lower())})
+        return {
+            "arm_endpoint": settings.arm_endpoint,
+            "authority": settings.authority,
+            "cloud": settings.cloud,
+            "credential": credential_kind(settings),
+            "vault": {"subscription_id": settings.subscription_id, "resource_group": settings.resource_group, "name": settings.vault},
+            "experience": {
+                "fabric_kinds": sorted({fabric["kind"] for fabric in self.fabrics if fabric["kind"]}),
+                "providers": dict(Counter(item["provider"] for item in self.items if item["provider"])),
+            },
+            "fabrics": self.fabrics,
+            "vault_item_count": len(self.items),
+            "items": items,
+            "recovery_plan": self.plan,
+            "jobs_error": self.jobs_error,
+            "azure_vms": dict(sorted(self.vms.items())),
+            "nics": {nic_id: self.nics[nic_id] for nic_id in sorted(self._wanted_nics) if nic_id in self.nics},
+            "nic_group_errors": self.nic_group_errors,
+            "security": dict(sorted(self.security.items())),
+            "destinations": self.destinations(),
+            "path_sources": sorted(self.path_sources),
+            "connectivity": sorted(self.connectivity, key=lambda record: (record["source_vm"], record["address"], record["port"])),
+            "vpn_connections": self.connections,
+            "local_gateways": self.local_gateways,
+            "bgp": self.bgp,
+            "expressroute_circuits": self.circuits,
+        }

@@ -1,0 +1,267 @@
+"""Site Recovery objects as facts: fabrics with their servers, protected items, recovery points, jobs, recovery plans.
+
+Both experiences' shapes land in one vocabulary: a process server has `version`, `last_heartbeat`, `ip_addresses`
+whether the VMware (classic) or the InMageRcm (modernized) fabric described it; an item has `provider`, `os_type`,
+`azure_vm_id`, `disk_count` and `agent` whichever of the four providers replicates it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.sources.azure_values import text, when
+
+CLASSIC_PROVIDERS = {"InMageAzureV2", "InMage"}
+MODERNIZED_PROVIDERS = {"InMageRcm", "InMageRcmFailback"}
+REVERSE_PROVIDERS = {"InMage", "InMageRcmFailback"}  # replicating Azure -> on-prem: they have recovery points to fail over to
+
+
+def health_errors(errors: Any) -> list[dict[str, Any]]:
+    return [{
+        "code": text(error.error_code),
+        "message": error.error_message or error.summary_message,
+        "possible_causes": error.possible_causes,
+        "recommended_action": error.recommended_action,
+        "level": text(error.error_level),
+        "created": when(error.creation_time_utc),
+    } for error in errors or []]
+
+
+# -- fabrics and their servers --------------------------------------------------------------------------------------------
+def _classic_process_server(server: Any) -> dict[str, Any]:
+    return {
+        "id": server.id,
+        "name": server.friendly_name,
+        "ip_addresses": [server.ip_address] if server.ip_address else [],
+        "version": server.agent_version,
+        "last_heartbeat": when(server.last_heartbeat),
+        "service_status": server.ps_service_status,
+        "health": text(server.health),
+        "total_space_bytes": server.total_space_in_bytes,
+        "available_space_bytes": server.available_space_in_bytes,
+        "health_errors": health_errors(server.health_errors),
+    }
+
+
+def _modernized_process_server(server: Any) -> dict[str, Any]:
+    return {
+        "id": server.id,
+        "name": server.name,
+        "ip_addresses": list(server.ip_addresses or []),
+        "version": server.version,
+        "last_heartbeat": when(server.last_heartbeat_utc),
+        "service_status": None,
+        "health": text(server.health),
+        "total_space_bytes": server.total_space_in_bytes,
+        "available_space_bytes": server.available_space_in_bytes,
+        "health_errors": health_errors(server.health_errors),
+    }
+
+
+def _appliance_component(component: Any) -> dict[str, Any]:
+    """A modernized appliance (its RCM proxy) or reprotect agent: both report version, heartbeat and health."""
+    facts = {
+        "id": component.id,
+        "name": component.name,
+        "fqdn": component.fqdn,
+        "version": component.version,
+        "last_heartbeat": when(component.last_heartbeat_utc),
+        "health": text(component.health),
+        "health_errors": health_errors(component.health_errors),
+    }
+    if hasattr(component, "accessible_datastores"):
+        facts["accessible_datastores"] = list(component.accessible_datastores or [])
+    return facts
+
+
+def fabric_facts(fabric: Any) -> dict[str, Any]:
+    properties = fabric.properties
+    details = properties.custom_details if properties else None
+    kind = text(details.instance_type) if details else None
+    facts: dict[str, Any] = {
+        "name": fabric.name,
+        "friendly_name": properties.friendly_name if properties else fabric.name,
+        "kind": kind,
+        "health": text(properties.health) if properties else None,
+        "health_errors": health_errors(properties.health_error_details if properties else None),
+        "config_server": None,
+        "process_servers": [],
+        "master_targets": [],
+        "appliances": [],
+        "reprotect_agents": [],
+    }
+    if kind == "VMware":
+        facts["config_server"] = {
+            "host_name": details.host_name,
+            "ip_address": details.ip_address,
+            "version": details.agent_version,
+            "last_heartbeat": when(details.last_heartbeat),
+            "service_status": details.cs_service_status,
+            "certificate_expiry": when(details.ssl_cert_expiry_date),
+        }
+        facts["process_servers"] = [_classic_process_server(server) for server in details.process_servers or []]
+        facts["master_targets"] = [{
+            "id": server.id,
+            "name": server.name,
+            "ip_address": server.ip_address,
+            "os_type": server.os_type,
+            "version": server.agent_version,
+            "last_heartbeat": when(server.last_heartbeat),
+            "disk_count": server.disk_count,
+            "health_errors": health_errors(server.health_errors),
+        } for server in details.master_target_servers or []]
+    elif kind == "InMageRcm":
+        facts["process_servers"] = [_modernized_process_server(server) for server in details.process_servers or []]
+        facts["appliances"] = [_appliance_component(proxy) for proxy in details.rcm_proxies or []]
+        facts["reprotect_agents"] = [_appliance_component(agent) for agent in details.reprotect_agents or []]
+    return facts
+
+
+# -- protected items ----------------------------------------------------------------------------------------------------------
+def _vm_id(resource_group_id: str | None, vm_name: str | None) -> str | None:
+    if not resource_group_id or not vm_name:
+        return None
+    return f"{resource_group_id.rstrip('/')}/providers/Microsoft.Compute/virtualMachines/{vm_name}"
+
+
+def _disk_bytes(disks: Any, attribute: str) -> int:
+    return sum(getattr(disk, attribute, None) or 0 for disk in disks or [])
+
+
+def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
+    """What each provider tells about the VM: OS, its Azure VM, disks, servers it uses, its mobility agent."""
+    if provider == "InMageAzureV2":
+        return {
+            "os_type": details.os_type,
+            "distro": details.os_name or details.os_version,
+            "azure_vm_id": details.target_vm_id or _vm_id(details.recovery_azure_resource_group_id, details.recovery_azure_vm_name),
+            "process_server_id": details.process_server_id,
+            "master_target_id": details.master_target_id,
+            "disk_count": len(details.protected_disks or []),
+            "disk_bytes": _disk_bytes(details.protected_disks, "disk_capacity_in_bytes"),
+            "agent": {"version": details.agent_version, "last_heartbeat": when(details.last_heartbeat), "registered_after_failover": None},
+            "source_nics": [{"ip": config.static_ip_address, "ip_type": config.ip_address_type}
+                            for nic in details.vm_nics or [] for config in nic.ip_configs or []],
+        }
+    if provider == "InMage":
+        os_details = details.os_details
+        return {
+            "os_type": os_details.os_type if os_details else None,
+            "distro": details.os_version,
+            "azure_vm_id": None,  # the reverse classic provider does not name the Azure VM
+            "process_server_id": details.process_server_id,
+            "master_target_id": details.master_target_id,
+            "disk_count": len(details.protected_disks or []),
+            "disk_bytes": _disk_bytes(details.protected_disks, "disk_capacity_in_bytes"),
+            "agent": {"version": details.agent_details.agent_version if details.agent_details else None,
+                      "last_heartbeat": when(details.last_heartbeat), "registered_after_failover": None},
+            "datastores": list(details.datastores or []),
+        }
+    if provider in MODERNIZED_PROVIDERS:
+        agent = details.mobility_agent_details
+        facts = {
+            "os_type": details.os_type,
+            "distro": getattr(agent, "distro_name", None) if agent else None,
+            "disk_count": len(details.protected_disks or []),
+            "disk_bytes": _disk_bytes(details.protected_disks, "capacity_in_bytes"),
+            "agent": {"version": agent.version if agent else None, "last_heartbeat": when(agent.last_heartbeat_utc) if agent else None,
+                      "registered_after_failover": details.is_agent_registration_successful_after_failover},
+        }
+        if provider == "InMageRcm":
+            facts.update({
+                "azure_vm_id": _vm_id(details.target_resource_group_id, details.target_vm_name),
+                "process_server_id": details.process_server_id,
+                "source_nics": [{"ip": nic.source_ip_address, "ip_type": nic.source_ip_address_type,
+                                 "target_ip_type": nic.target_ip_address_type} for nic in details.vm_nics or []],
+            })
+        else:
+            facts.update({
+                "azure_vm_id": details.azure_virtual_machine_id,
+                "reprotect_agent_id": details.reprotect_agent_id,
+                "target_datastore": details.target_data_store_name,
+            })
+        return facts
+    return {}
+
+
+def _scenario(scenario: Any) -> dict[str, Any] | None:
+    """The operation running on the item, if any (ASR says "None" when idle)."""
+    name = getattr(scenario, "scenario_name", None)
+    if not name or name == "None":
+        return None
+    return {"name": name, "job_id": scenario.job_id, "started": when(scenario.start_time)}
+
+
+def item_facts(item: Any) -> dict[str, Any]:
+    properties = item.properties
+    details = properties.provider_specific_details
+    provider = text(details.instance_type) if details else None
+    parts = item.id.split("/")
+    return {
+        "id": item.id,
+        "name": item.name,
+        "friendly_name": properties.friendly_name,
+        "fabric": parts[parts.index("replicationFabrics") + 1] if "replicationFabrics" in parts else None,
+        "container": parts[parts.index("replicationProtectionContainers") + 1] if "replicationProtectionContainers" in parts else None,
+        "provider": provider,
+        "protection_state": properties.protection_state,
+        "protection_state_description": properties.protection_state_description,
+        "active_location": properties.active_location,
+        "allowed_operations": [text(operation) for operation in properties.allowed_operations or []],
+        "replication_health": properties.replication_health,
+        "health_errors": health_errors(properties.health_errors),
+        "current_scenario": _scenario(properties.current_scenario),
+        **_provider_facts(provider, details),
+    }
+
+
+def recovery_point_summary(points: list[Any]) -> dict[str, Any]:
+    """How many points an item has, and its newest (and newest application-consistent) one."""
+    ordered = sorted((point for point in points if point.properties and point.properties.recovery_point_time),
+                     key=lambda point: point.properties.recovery_point_time, reverse=True)
+    app_consistent = [point for point in ordered if text(point.properties.recovery_point_type) == "ApplicationConsistent"]
+    return {
+        "count": len(ordered),
+        "latest": when(ordered[0].properties.recovery_point_time) if ordered else None,
+        "latest_type": text(ordered[0].properties.recovery_point_type) if ordered else None,
+        "latest_app_consistent": when(app_consistent[0].properties.recovery_point_time) if app_consistent else None,
+    }
+
+
+# -- jobs and plans -------------------------------------------------------------------------------------------------------------
+def job_facts(job: Any) -> dict[str, Any]:
+    properties = job.properties
+    errors = []
+    for error in properties.errors or []:
+        service, provider = error.service_error_details, error.provider_error_details
+        errors.append({
+            "code": service.code if service else None,
+            "message": service.message if service else None,
+            "possible_causes": service.possible_causes if service else None,
+            "recommended_action": service.recommended_action if service else None,
+            "provider_code": provider.error_code if provider else None,
+            "provider_message": provider.error_message if provider else None,
+        })
+    return {
+        "id": job.id,
+        "name": job.name,
+        "scenario": properties.scenario_name,
+        "friendly_name": properties.friendly_name,
+        "state": properties.state,
+        "started": when(properties.start_time),
+        "ended": when(properties.end_time),
+        "target_id": properties.target_object_id,
+        "target_name": properties.target_object_name,
+        "errors": errors,
+    }
+
+
+def plan_facts(plan: Any) -> dict[str, Any]:
+    properties = plan.properties
+    return {
+        "name": plan.name,
+        "friendly_name": properties.friendly_name,
+        "providers": list(properties.replication_providers or []),
+        "allowed_operations": [text(operation) for operation in properties.allowed_operations or []],
+        "item_ids": [member.id for group in properties.groups or [] for member in group.replication_protected_items or [] if member.id],
+    }

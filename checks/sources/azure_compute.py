@@ -1,0 +1,35 @@
+"""Azure VMs as facts: power state, the guest agent's status, when it last started, its NICs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.sources.azure_values import text, when
+
+
+def _status(statuses: Any, prefix: str) -> Any:
+    return next((status for status in statuses or [] if (status.code or "").startswith(prefix)), None)
+
+
+def vm_facts(vm: Any) -> dict[str, Any]:
+    view = vm.instance_view
+    power = _status(view.statuses if view else None, "PowerState/")
+    provisioned = _status(view.statuses if view else None, "ProvisioningState/")
+    agent = view.vm_agent if view else None
+    agent_status = (agent.statuses or [None])[0] if agent else None
+    storage = vm.storage_profile
+    return {
+        "id": vm.id,
+        "name": vm.name,
+        "location": vm.location,
+        "os_type": text(storage.os_disk.os_type) if storage and storage.os_disk else None,
+        "power_state": power.code.split("/", 1)[1] if power else None,
+        "provisioning_state": text(vm.provisioning_state),
+        "started": when(provisioned.time) if provisioned else None,
+        "agent": {
+            "status": agent_status.display_status if agent_status else None,
+            "version": agent.vm_agent_version if agent else None,
+            "message": agent_status.message if agent_status else None,
+        },
+        "nic_ids": [nic.id for nic in (vm.network_profile.network_interfaces if vm.network_profile else None) or []],
+    }

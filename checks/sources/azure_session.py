@@ -1,0 +1,165 @@
+"""Signing in to Azure and building the SDK clients: which credential, which cloud, what trust, how to retry.
+
+Retries are azure-core's RetryPolicy (throttling and 5xx, exponential backoff, Retry-After honoured), timeouts the
+transport's connection and read timeouts: both configured from the site file, never hand-rolled. All clients share one
+HTTP connection pool sized for the parallel calls, so connections are reused instead of renegotiated.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from checks.site import Azure
+from checks.sources.azure_errors import describe_sign_in_failure
+from checks.sources.errors import SourceError
+
+# Microsoft's own authorities; any other (a test fake, a private cloud) is not known to MSAL's instance discovery,
+# which would otherwise try to reach login.microsoftonline.com to validate it.
+MICROSOFT_AUTHORITY_HOSTS = {"login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
+                             "login.partner.microsoftonline.cn"}
+CONNECT_TIMEOUT_CAP_SECONDS = 10.0
+
+
+def credential_kind(settings: Azure) -> str:
+    if settings.credential:
+        return settings.credential
+    return "client_secret" if settings.client_id and settings.client_secret_env else "default"
+
+
+def describe_credential(settings: Azure) -> str:
+    """Which identity is tried, in words for an error message; never the secret."""
+    kind = credential_kind(settings)
+    if kind == "client_secret":
+        return (f"client_secret (service principal {settings.client_id} in tenant {settings.tenant_id}, secret from "
+                f"${settings.client_secret_env})")
+    if kind == "managed_identity":
+        return f"managed_identity ({'user-assigned ' + settings.client_id if settings.client_id else 'system-assigned'})"
+    if kind == "azure_cli":
+        return "azure_cli (the account `az login` signed in)"
+    return "default (DefaultAzureCredential: environment, workload identity, managed identity, Azure CLI, ...)"
+
+
+def trust(ca_file: str | None) -> str | bool:
+    """What TLS verification trusts: the site's CA bundle when it names one (a TLS-inspecting proxy's, a private
+    cloud's, a lab's), else the public CAs requests ships. One small bundle keeps each new connection cheap: loading
+    the public bundle plus an extra CA costs some 50 ms of CPU per connection, seconds for a pool of parallel calls."""
+    if ca_file is None:
+        return True
+    path = Path(ca_file).expanduser()
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise SourceError("config", f"cannot load [azure] ca_file {ca_file}: {getattr(exc, 'strerror', None) or exc}") from None
+    return str(path)
+
+
+class AzureSession:
+    """The credential and the ASR, network and compute clients of one collection; close() when done."""
+
+    def __init__(self, settings: Azure, secret: str | None, pool_size: int):
+        # Imported here, all at once before the first call: importing a client module inside a worker would hold the
+        # other workers on the import lock for a second.
+        import requests
+        from azure.mgmt.compute import ComputeManagementClient
+        from azure.mgmt.network import NetworkManagementClient
+        from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+
+        self._client_types = {"compute": ComputeManagementClient, "network": NetworkManagementClient}
+        self.settings = settings
+        self.credential_description = describe_credential(settings)
+        self._verify = trust(settings.ca_file)
+        self._http = requests.Session()
+        self._http.mount("https://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size))
+        self._clients: list[Any] = []
+        self._by_subscription: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self.credential = self._make_credential(secret)
+        self.asr = self._client(SiteRecoveryManagementClient, settings.subscription_id)
+
+    # -- settings shared by every HTTP call ------------------------------------------------------------------------------
+    @property
+    def arm_endpoint(self) -> str:
+        return self.settings.arm_endpoint.rstrip("/")
+
+    @property
+    def scope(self) -> str:
+        return (self.settings.audience or self.arm_endpoint).rstrip("/") + "/.default"
+
+    def _transport(self) -> Any:
+        """A transport over the shared session: its connection pool and its trust; the session outlives each client."""
+        from azure.core.pipeline.transport import RequestsTransport
+
+        timeout = self.settings.timeout_seconds
+        return RequestsTransport(session=self._http, session_owner=False, connection_verify=self._verify,
+                                 connection_timeout=min(timeout, CONNECT_TIMEOUT_CAP_SECONDS), read_timeout=timeout)
+
+    def _retry_options(self) -> dict[str, Any]:
+        return {"retry_total": self.settings.retry_total, "retry_backoff_factor": self.settings.retry_backoff_seconds}
+
+    # -- credential --------------------------------------------------------------------------------------------------------
+    def _make_credential(self, secret: str | None) -> Any:
+        from azure import identity
+
+        settings = self.settings
+        kind = credential_kind(settings)
+        options = {"transport": self._transport(), **self._retry_options()}
+        authority = settings.authority.rstrip("/")
+        custom_authority = urlsplit(authority).hostname not in MICROSOFT_AUTHORITY_HOSTS
+        if kind == "client_secret":
+            if not secret:
+                raise SourceError("config", f"no client secret: the environment variable {settings.client_secret_env} is empty")
+            return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, secret, authority=authority,
+                                                   disable_instance_discovery=custom_authority, **options)
+        if kind == "managed_identity":
+            return identity.ManagedIdentityCredential(client_id=settings.client_id, **options)
+        if kind == "azure_cli":
+            return identity.AzureCliCredential(tenant_id=settings.tenant_id, process_timeout=int(settings.timeout_seconds))
+        return identity.DefaultAzureCredential(authority=authority, managed_identity_client_id=settings.client_id,
+                                               disable_instance_discovery=custom_authority, **options)
+
+    def sign_in(self) -> None:
+        """Get the first token now, in one thread: a wrong secret is reported once, naming the credential tried."""
+        try:
+            self.credential.get_token(self.scope)
+        except Exception as exc:
+            raise describe_sign_in_failure(exc, self.credential_description, self.settings) from None
+
+    # -- clients -------------------------------------------------------------------------------------------------------------
+    def _client(self, client_type: type, subscription_id: str) -> Any:
+        client = client_type(
+            self.credential,
+            subscription_id,
+            base_url=self.arm_endpoint,
+            credential_scopes=[self.scope],
+            transport=self._transport(),
+            polling_interval=self.settings.poll_interval_seconds,
+            **self._retry_options(),
+        )
+        self._clients.append(client)
+        return client
+
+    def network(self, subscription_id: str) -> Any:
+        """The network client of a subscription: a hub's VPN gateway often lives in another one than the vault."""
+        return self._of_subscription("network", subscription_id)
+
+    def compute(self, subscription_id: str) -> Any:
+        return self._of_subscription("compute", subscription_id)
+
+    def _of_subscription(self, kind: str, subscription_id: str) -> Any:
+        key = (kind, subscription_id.lower())
+        with self._lock:
+            if key not in self._by_subscription:
+                self._by_subscription[key] = self._client(self._client_types[kind], subscription_id)
+            return self._by_subscription[key]
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+        self._http.close()
+        close_credential = getattr(self.credential, "close", None)
+        if close_credential is not None:
+            close_credential()

@@ -1,0 +1,141 @@
+"""ASR's failback operations on the fake: reprotect, planned and unplanned failover, commit, each a job.
+
+As ASR does it: the POST answers 202 with Location `<item>/operationresults/<job>` and Azure-AsyncOperation
+`<vault>/replicationOperationStatus/<job>`; the job stays InProgress for `polls_per_job` status polls, then succeeds and
+moves the item to its next stage, or fails with the ASR error queued by `fail_next` and leaves the item where it was.
+An operation the item does not allow answers 400; one while another job runs on the item answers 409
+AnotherOperationInProgress, as a retried POST whose first attempt was accepted meets it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from lab.fake_arm.asr_api import item_id, render_item, vault_id, vault_of
+from lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, route
+from lab.fake_arm.stages import experience_of, set_stage, stage_of
+from lab.fake_arm.state import Job, JobError, ProtectedItem
+
+# (operation, stage before) -> stage after. Classic fails back with an unplanned failover, modernized with a planned one.
+_TRANSITIONS = {
+    ("ReverseReplicate", "in_azure"): "replicating_back",
+    ("ReverseReplicate", "back_on_prem"): "protected",
+    ("UnplannedFailover", "replicating_back"): "failed_back",
+    ("PlannedFailover", "replicating_back"): "failed_back",
+    ("Commit", "failed_back"): "back_on_prem",
+}
+_VERBS = {"reProtect": "ReverseReplicate", "unplannedFailover": "UnplannedFailover", "plannedFailover": "PlannedFailover",
+          "failoverCommit": "Commit"}
+
+
+@dataclass
+class _Running:
+    item: ProtectedItem
+    experience: str
+    stage_after: str
+    allowed_before: list[str]
+    polls_left: int
+
+
+class AsrActions:
+    """The jobs the fake runs, and the failures tests queue for them."""
+
+    def __init__(self) -> None:
+        self.polls_per_job = 1
+        self._running: dict[str, _Running] = {}
+        self._failures: dict[str, JobError] = {}
+        self._lock = threading.Lock()
+
+    def fail_next(self, operation: str, error: JobError) -> None:
+        """The next job of this operation (ReverseReplicate, PlannedFailover...) fails with this ASR error."""
+        with self._lock:
+            self._failures[operation] = error
+
+    def start(self, vault, item: ProtectedItem, operation: str) -> Job:
+        if item.current_job and vault.jobs.get(item.current_job) and vault.jobs[item.current_job].state == "InProgress":
+            raise ArmError(409, "AnotherOperationInProgress", f"Another operation is in progress on {item.friendly_name}.")
+        stage = stage_of(item)
+        if operation not in item.allowed_operations or (operation, stage) not in _TRANSITIONS:
+            raise ArmError(400, "OperationNotAllowed", f"{operation} is not allowed on {item.friendly_name} "
+                                                       f"(allowed: {', '.join(item.allowed_operations) or 'none'}).")
+        job = vault.add_job(Job(operation, item.friendly_name))
+        with self._lock:
+            self._running[job.name] = _Running(item, experience_of(item), _TRANSITIONS[(operation, stage)],
+                                               list(item.allowed_operations), self.polls_per_job)
+        item.current_job = job.name
+        item.allowed_operations = []
+        return job
+
+    def advance(self, job: Job) -> None:
+        """One status poll: the job progresses, and ends once its polls are used up."""
+        with self._lock:
+            running = self._running.get(job.name)
+            if running is None:
+                return
+            if running.polls_left > 0:
+                running.polls_left -= 1
+                return
+            del self._running[job.name]
+            failure = self._failures.pop(job.scenario_name, None)
+        item = running.item
+        item.current_job = None
+        if failure is not None:
+            job.finish(False, [failure])
+            item.allowed_operations = running.allowed_before
+        else:
+            job.finish(True)
+            set_stage(item, running.experience, running.stage_after)
+
+
+def _accepted(request: Request, group, vault, item: ProtectedItem, job: Job) -> Response:
+    base = request.base_url
+    api_version = request.query.get("api-version", "")
+    return Response(202, None, {
+        "Location": f"{base}{item_id(group, vault, item)}/operationresults/{job.name}?api-version={api_version}",
+        "Azure-AsyncOperation": f"{base}{vault_id(group, vault)}/replicationOperationStatus/{job.name}?api-version={api_version}",
+        "Retry-After": "0",
+    })
+
+
+@route("POST", ITEM + r"/(?P<verb>reProtect|unplannedFailover|plannedFailover|failoverCommit)")
+def _start(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    fabric = vault.fabrics.get(request.params["fabric"])
+    container = fabric.containers.get(request.params["container"]) if fabric else None
+    item = container.items.get(request.params["item"]) if container else None
+    if item is None:
+        raise ArmError(404, "ReplicationProtectedItemNotFound", f"Protected item {request.params['item']} not found.")
+    verb = next(name for name in _VERBS if name.lower() == request.params["verb"].lower())
+    job = arm.actions.start(vault, item, _VERBS[verb])
+    job.target_object_id = item_id(group, vault, item)
+    return _accepted(request, group, vault, item, job)
+
+
+def _job(vault, name: str) -> Job:
+    job = vault.jobs.get(name)
+    if job is None:
+        raise ArmError(404, "JobNotFound", f"Job {name} not found.")
+    return job
+
+
+@route("GET", VAULT + r"/replicationOperationStatus/(?P<job>[^/]+)")
+def _operation_status(arm, request: Request) -> Response:
+    _, vault = vault_of(arm, request)
+    job = _job(vault, request.params["job"])
+    arm.actions.advance(job)
+    body = {"name": job.name, "status": job.state, "startTime": iso(job.start_time), "endTime": iso(job.end_time)}
+    if job.state == "Failed" and job.errors:
+        body["error"] = {"code": job.errors[0].code, "message": job.errors[0].message}
+    return Response(200, body)
+
+
+@route("GET", ITEM + r"/operationresults/(?P<job>[^/]+)")
+def _operation_result(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    job = _job(vault, request.params["job"])
+    if job.state == "InProgress":
+        return Response(202, None, {"Location": f"{request.base_url}{request.path}?api-version={request.query.get('api-version', '')}",
+                                    "Retry-After": "0"})
+    item = next(item for _, _, item in vault.protected_items() if item.friendly_name == job.target_object_name)
+    return Response(200, render_item(group, vault, item))

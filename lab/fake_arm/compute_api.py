@@ -1,0 +1,58 @@
+"""Azure VMs with their instance view (power state, guest agent), as azure-mgmt-compute deserialises them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.fake_arm.routes import GROUP, Request, Response, iso, member, resource_group, route
+from lab.fake_arm.state import VirtualMachine
+
+_VMS = "Microsoft.Compute/virtualMachines"
+_POWER_DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated", "starting": "VM starting",
+                  "stopping": "VM stopping", "deallocating": "VM deallocating"}
+
+
+def render_instance_view(vm: VirtualMachine) -> dict[str, Any]:
+    ready = vm.agent_status == "Ready"
+    return {
+        "computerName": vm.name,
+        "osName": vm.os_type,
+        "vmAgent": {
+            "vmAgentVersion": vm.agent_version if ready else "Unknown",
+            "statuses": [{"code": "ProvisioningState/succeeded" if ready else "ProvisioningState/Unavailable",
+                          "level": "Info" if ready else "Warning", "displayStatus": vm.agent_status,
+                          "message": "Guest Agent is running" if ready else "VM status blob is found but not yet populated.",
+                          "time": iso(vm.started_at)}],
+        },
+        "statuses": [
+            {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded", "time": iso(vm.started_at)},
+            {"code": f"PowerState/{vm.power_state}", "level": "Info", "displayStatus": _POWER_DISPLAY.get(vm.power_state, vm.power_state)},
+        ],
+    }
+
+
+def render_vm(vm: VirtualMachine, with_instance_view: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "vmId": vm.id.rsplit("/", 1)[-1],
+        "provisioningState": "Succeeded",
+        "hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+        "storageProfile": {"osDisk": {"osType": vm.os_type, "name": f"{vm.name}-osdisk", "createOption": "Attach"}},
+        "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": index == 0}}
+                                                 for index, nic_id in enumerate(vm.nic_ids)]},
+    }
+    if with_instance_view:
+        properties["instanceView"] = render_instance_view(vm)
+    return {"id": vm.id, "name": vm.name, "type": _VMS, "location": vm.location, "properties": properties}
+
+
+@route("GET", GROUP + r"/providers/Microsoft\.Compute/virtualMachines/(?P<name>[^/]+)")
+def _get_vm(arm, request: Request) -> Response:
+    group = resource_group(arm, request)
+    vm = member(group.vms, request.params["name"], _VMS, group)
+    return Response(200, render_vm(vm, "instanceview" in request.query.get("$expand", "").lower()))
+
+
+@route("GET", GROUP + r"/providers/Microsoft\.Compute/virtualMachines/(?P<name>[^/]+)/instanceView")
+def _get_instance_view(arm, request: Request) -> Response:
+    group = resource_group(arm, request)
+    return Response(200, render_instance_view(member(group.vms, request.params["name"], _VMS, group)))
