@@ -78,6 +78,15 @@ class Azure(_Section):
     network_watcher: str | None = None  # name in network_watcher_resource_group, or id; default: NetworkWatcher_<VM's region>
     network_watcher_resource_group: str = "NetworkWatcherRG"
     job_history_hours: int = Field(72, ge=1, le=24 * 30)  # how far back ASR jobs are read
+    # What `failback run` hands ASR (ids as the portal shows them; absent ones are left to ASR's defaults):
+    recovery_point: Literal["latest", "app-consistent", "crash-consistent"] = "latest"
+    failback_policy_id: str | None = None  # the replication policy toward on-premises (classic: the profile)
+    reprotect_policy_id: str | None = None  # the replication policy back to Azure
+    run_as_account_id: str | None = None
+    storage_account_id: str | None = None  # classic reprotect back to Azure
+    log_storage_account_id: str | None = None
+    retention_drive: str | None = None  # classic master target's retention volume; default /mnt/retention (Linux) or R:
+    job_poll_seconds: float = Field(30.0, gt=0, le=600)  # how often a running ASR job is read
 
     @model_validator(mode="before")
     @classmethod

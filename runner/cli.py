@@ -86,6 +86,21 @@ def _parser() -> argparse.ArgumentParser:
     tui_origin.add_argument("--facts", type=Path, metavar="FACTS.json", help="browse a saved facts bundle, offline")
     tui.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks, as for `check`")
 
+    run = commands.add_parser("run", help="drive the whole failback through ASR, gated by the preflight, resumable",
+                              description="Reprotect toward on-premises, fail over and commit, the manual steps, then reprotect to "
+                                          "Azure again; every step journaled so --resume continues after a crash or Ctrl-C. "
+                                          "Exit 0 completed, 1 stopped (failed gate or job), 2 bad usage or site or another run "
+                                          "holds the site, 4 declined by the operator.")
+    run.add_argument("--site", type=Path, required=True, metavar="FILE", help="the site file (TOML) with an [azure] section")
+    mode = run.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--plan", action="store_true", help="print the steps and change nothing")
+    mode.add_argument("--apply", action="store_true", help="run the steps, asking at gates and manual steps")
+    mode.add_argument("--resume", action="store_true", help="continue an interrupted run from its journal")
+    run.add_argument("--yes", action="store_true", help="unattended: confirm gates and manual steps (still stops on a failed gate or job)")
+    run.add_argument("--delete-azure-vms", action="store_true", help="also delete the old Azure VMs at the end (never done otherwise)")
+    run.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks at the gates, as for `check`")
+    run.add_argument("--state-dir", type=Path, metavar="DIR", help="where runs keep their journal (default: ~/.local/state/failback/runs)")
+
     demo = commands.add_parser("demo", help="run the preflight on an embedded lab vCenter full of problems",
                                description="Start VMware's simulator as a lab site with typical failback problems and run the preflight on it.")
     demo.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
@@ -109,10 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="failback: %(levelname)s: %(message)s", stream=sys.stderr)
     if not args.debug:
         logging.getLogger("azure").setLevel(logging.ERROR)  # azure-identity warns of each failed sign-in; the report says it once
+        logging.getLogger("paramiko").setLevel(logging.CRITICAL)  # its transport thread logs what the ssh source reports
     if args.command is None:
         parser.print_help()
         return ExitCode.USAGE
-    commands = {"check": _check, "collect": _collect, "checks": _list_checks, "report": _render_saved, "fix": _fix, "tui": _tui, "demo": _demo}
+    commands = {"check": _check, "collect": _collect, "checks": _list_checks, "report": _render_saved, "fix": _fix, "tui": _tui, "run": _run, "demo": _demo}
     try:
         return commands[args.command](args)
     except UsageError as exc:
@@ -341,6 +357,17 @@ def _tui(args: argparse.Namespace) -> int:
 
     FailbackApp(preflight).run()
     return ExitCode.READY
+
+
+def _run(args: argparse.Namespace) -> int:
+    from runner.access import AccessError
+    from runner.failback_run import RunRefused, run_failback
+
+    access = _access(args.site)
+    try:
+        return run_failback(access, args.plan, args.resume, args.yes, args.delete_azure_vms, _waivers(args.waivers), args.state_dir)
+    except (AccessError, RunRefused) as exc:
+        raise UsageError(str(exc)) from None
 
 
 # -- the catalog --------------------------------------------------------------------------------------------------------

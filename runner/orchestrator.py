@@ -24,6 +24,14 @@ TERMINAL_JOB_STATES = {"Succeeded", "Failed", "Cancelled", "Suspended", "Complet
 SUCCESSFUL_JOB_STATES = {"Succeeded", "CompletedWithInformation"}
 
 
+class AsrOperationError(Exception):
+    """ASR refused or could not be asked; `code` is ASR's error code when it gave one."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
 @dataclass(frozen=True)
 class Submission:
     job_id: str
@@ -144,30 +152,46 @@ class FailbackRun:
     # -- ASR operations -------------------------------------------------------------------------------------------
     def _asr_step(self, step: Step) -> None:
         item = None if step.recovery_plan else step.items[0]
-        submission = self._submission(step, item)
+        target = f"item:{item}" if item else f"plan:{step.recovery_plan}"
         while True:
-            job = self._follow(step, submission.job_id)
+            try:
+                submission = self._submission(step, item)
+                job = self._follow(step, submission.job_id)
+            except AsrOperationError as error:
+                errors = [{"code": error.code, "message": error.message}]
+                self.journal.append(step.id, "failed", errors=errors)
+                self._failed(step, StepFailure(step.id, error.message, errors, hints_for(errors, target)))
+                continue  # retry: _submission looks for a job ASR may have accepted before submitting again
             if job["state"] in SUCCESSFUL_JOB_STATES:
                 self._finish(step, f"{step.title}: {job['state']}", job_id=submission.job_id)
                 return
             failure = StepFailure(step.id, f"ASR job {submission.job_id} ended {job['state']}", job["errors"],
-                                  hints_for(job["errors"], f"item:{item or step.recovery_plan}"), submission.job_id)
+                                  hints_for(job["errors"], target), submission.job_id)
             self.journal.append(step.id, "failed", job_id=submission.job_id, errors=job["errors"])
-            self._emit(EventKind.STEP_FAILED, step, failure.message, errors=failure.errors, hints=failure.hints, job_id=submission.job_id)
-            if self.ui.decide(step, failure, ("retry", "stop")) != "retry":
-                raise RunStopped(step.id, f"{failure.message}; resume once its cause is removed")
+            self._failed(step, failure)
             self.journal.append(step.id, "restarting", job_id=submission.job_id)
-            submission = self.asr.restart(submission.job_id)
-            self.journal.append(step.id, "submitted", job_id=submission.job_id, token=submission.continuation_token, restart=True)
+            try:
+                restarted = self.asr.restart(submission.job_id)
+            except AsrOperationError as error:
+                self.journal.append(step.id, "failed", errors=[{"code": error.code, "message": error.message}])
+                continue
+            self.journal.append(step.id, "submitted", job_id=restarted.job_id, token=restarted.continuation_token, restart=True)
+
+    def _failed(self, step: Step, failure: StepFailure) -> None:
+        """Tell the operator, with ASR's words and our hints; stop unless they choose to retry."""
+        self._emit(EventKind.STEP_FAILED, step, failure.message, errors=failure.errors, hints=failure.hints, job_id=failure.job_id)
+        if self.ui.decide(step, failure, ("retry", "stop")) != "retry":
+            raise RunStopped(step.id, f"{failure.message}; resume once its cause is removed")
 
     def _submission(self, step: Step, item: str | None) -> Submission:
         """The job of this step: the journaled one, one ASR already runs for it, or a new submission."""
-        last_job = next((e for e in reversed(self.journal.events(step.id)) if e["event"] == "submitted"), None)
-        if last_job is not None:
-            self._emit(EventKind.PROGRESS, step, f"resuming: following ASR job {last_job['job_id']}", job_id=last_job["job_id"])
-            return Submission(last_job["job_id"], last_job.get("token"))
-        if self.journal.last(step.id) is not None:
-            # Started before a crash, no answer recorded: ASR may have accepted it. Look before submitting again.
+        history = [e for e in self.journal.events(step.id) if e["event"] in ("started", "submitted", "failed", "restarting")]
+        last = history[-1] if history else None
+        if last is not None and last["event"] == "submitted":
+            self._emit(EventKind.PROGRESS, step, f"following ASR job {last['job_id']}", job_id=last["job_id"])
+            return Submission(last["job_id"], last.get("token"))
+        if last is not None and last["event"] in ("started", "restarting"):
+            # Asked before a crash with no answer recorded: ASR may have accepted it. Look before asking again.
             running = self.asr.running_job(step, item)
             if running is not None:
                 self.journal.append(step.id, "submitted", job_id=running, found_running=True)

@@ -45,14 +45,16 @@ class AsrActions:
         self.polls_per_job = 1
         self._running: dict[str, _Running] = {}
         self._failures: dict[str, JobError] = {}
+        self._plan_jobs: dict[str, list[Job]] = {}  # a recovery plan's job -> its items' jobs
         self._lock = threading.Lock()
+        self.submitted: list[tuple[str, str]] = []  # (operation, item or plan) of every accepted POST, for exactly-once tests
 
     def fail_next(self, operation: str, error: JobError) -> None:
         """The next job of this operation (ReverseReplicate, PlannedFailover...) fails with this ASR error."""
         with self._lock:
             self._failures[operation] = error
 
-    def start(self, vault, item: ProtectedItem, operation: str) -> Job:
+    def start(self, vault, item: ProtectedItem, operation: str, on_behalf_of_plan: bool = False) -> Job:
         if item.current_job and vault.jobs.get(item.current_job) and vault.jobs[item.current_job].state == "InProgress":
             raise ArmError(409, "AnotherOperationInProgress", f"Another operation is in progress on {item.friendly_name}.")
         stage = stage_of(item)
@@ -63,12 +65,47 @@ class AsrActions:
         with self._lock:
             self._running[job.name] = _Running(item, experience_of(item), _TRANSITIONS[(operation, stage)],
                                                list(item.allowed_operations), self.polls_per_job)
+            if not on_behalf_of_plan:
+                self.submitted.append((operation, item.friendly_name))
         item.current_job = job.name
         item.allowed_operations = []
         return job
 
+    def start_plan(self, vault, plan, operation: str) -> Job:
+        """A recovery plan's operation: one job for the plan, running a job per item; it fails if any of them fails."""
+        items = [item for _, _, item in vault.protected_items() if item.name in plan.item_names]
+        if operation != "Commit" and operation not in plan.allowed_operations:
+            raise ArmError(400, "OperationNotAllowed", f"{operation} is not allowed on recovery plan {plan.name}.")
+        children = [self.start(vault, item, operation, on_behalf_of_plan=True) for item in items]
+        with self._lock:
+            self.submitted.append((operation, plan.name))
+        job = vault.add_job(Job(operation, plan.name))
+        with self._lock:
+            self._plan_jobs[job.name] = children
+        return job
+
+    def restart(self, vault, job: Job) -> Job:
+        """ASR's restart of a failed job: the same operation on the same item (or plan) again, as a new job."""
+        if job.state != "Failed":
+            raise ArmError(400, "JobNotRestartable", f"Job {job.name} is {job.state}; only a failed job can be restarted.")
+        plan = vault.plans.get(job.target_object_name)
+        if plan is not None:
+            return self.start_plan(vault, plan, job.scenario_name)
+        return self.start(vault, vault.item_named(job.target_object_name), job.scenario_name)
+
     def advance(self, job: Job) -> None:
         """One status poll: the job progresses, and ends once its polls are used up."""
+        with self._lock:
+            children = self._plan_jobs.get(job.name)
+        if children is not None:
+            for child in children:
+                self.advance(child)
+            if all(child.state != "InProgress" for child in children):
+                with self._lock:
+                    self._plan_jobs.pop(job.name, None)
+                failed = [error for child in children for error in child.errors]
+                job.finish(not failed, failed)
+            return
         with self._lock:
             running = self._running.get(job.name)
             if running is None:
@@ -110,6 +147,34 @@ def _start(arm, request: Request) -> Response:
     job = arm.actions.start(vault, item, _VERBS[verb])
     job.target_object_id = item_id(group, vault, item)
     return _accepted(request, group, vault, item, job)
+
+
+@route("POST", VAULT + r"/replicationRecoveryPlans/(?P<plan>[^/]+)/(?P<verb>unplannedFailover|plannedFailover|failoverCommit)")
+def _start_plan(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    plan = vault.plans.get(request.params["plan"])
+    if plan is None:
+        raise ArmError(404, "RecoveryPlanNotFound", f"Recovery plan {request.params['plan']} not found.")
+    verb = next(name for name in _VERBS if name.lower() == request.params["verb"].lower())
+    job = arm.actions.start_plan(vault, plan, _VERBS[verb])
+    return _job_accepted(request, group, vault, job)
+
+
+@route("POST", VAULT + r"/replicationJobs/(?P<job>[^/]+)/restart")
+def _restart(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    job = arm.actions.restart(vault, _job(vault, request.params["job"]))
+    return _job_accepted(request, group, vault, job)
+
+
+def _job_accepted(request: Request, group, vault, job: Job) -> Response:
+    """202 for an operation whose result is a job: Location and Azure-AsyncOperation both name it."""
+    base, api_version = request.base_url, request.query.get("api-version", "")
+    return Response(202, None, {
+        "Location": f"{base}{vault_id(group, vault)}/replicationJobs/{job.name}?api-version={api_version}",
+        "Azure-AsyncOperation": f"{base}{vault_id(group, vault)}/replicationOperationStatus/{job.name}?api-version={api_version}",
+        "Retry-After": "0",
+    })
 
 
 def _job(vault, name: str) -> Job:

@@ -415,6 +415,7 @@ def _get_job(arm, request: Request) -> Response:
     job = vault.jobs.get(request.params["job"])
     if job is None:
         raise ArmError(404, "JobNotFound", f"Job {request.params['job']} not found.")
+    arm.actions.advance(job)  # a job runs on whether its status is read through the operation or the job itself
     return Response(200, render_job(group, vault, job))
 
 

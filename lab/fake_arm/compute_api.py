@@ -56,3 +56,12 @@ def _get_vm(arm, request: Request) -> Response:
 def _get_instance_view(arm, request: Request) -> Response:
     group = resource_group(arm, request)
     return Response(200, render_instance_view(member(group.vms, request.params["name"], _VMS, group)))
+
+
+@route("DELETE", GROUP + r"/providers/Microsoft\.Compute/virtualMachines/(?P<name>[^/]+)")
+def _delete_vm(arm, request: Request) -> Response:
+    """Deleting a VM: done at once here (ARM answers 200 when the deletion is complete)."""
+    group = resource_group(arm, request)
+    vm = member(group.vms, request.params["name"], _VMS, group)
+    group.vms.pop(vm.name)
+    return Response(200, None)
