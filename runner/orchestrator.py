@@ -16,7 +16,7 @@ from checks.model import Gate, Status
 from remediations import catalog
 from remediations.asr_errors import remediation_for
 from runner.events import EventKind, RunEvent, StepFailure
-from runner.journal import Journal
+from runner.journal import Journal, JournalError
 from runner.plan import FailbackPlan, Step, StepKind
 from runner.report import Report
 
@@ -113,6 +113,10 @@ class FailbackRun:
             self.journal.append(stop.step, "stopped", reason=stop.reason)
             self.ui.event(RunEvent(EventKind.RUN_STOPPED, stop.step, stop.reason))
             return RunOutcome(False, stop.step, stop.reason)
+        except JournalError as error:
+            # Nothing more is asked of ASR once a step cannot be recorded; what was recorded is enough to resume.
+            self.ui.event(RunEvent(EventKind.RUN_STOPPED, "journal", f"{error}; free space, then resume"))
+            return RunOutcome(False, "journal", str(error))
         self.journal.append("run", "finished")
         self.ui.event(RunEvent(EventKind.RUN_FINISHED, "run", "failback complete"))
         return RunOutcome(True)
