@@ -441,6 +441,7 @@ _ENTRIES = (
             "Give its agents up to 15 minutes after boot, then run the check again.",
         ),
         (_ASR_REPROTECT,),
+        automatable=True,
     ),
     Remediation(
         "azure-vm-reach-config-server",

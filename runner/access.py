@@ -66,7 +66,7 @@ class SiteAccess:
 
     def secrets(self, source: str) -> Any:
         """What a fix of that source needs to log in."""
-        return {"vcenter": self.vcenter_password, "ssh": self.ssh_passphrases}[source]()
+        return {"vcenter": self.vcenter_password, "ssh": self.ssh_passphrases, "azure": self.azure_secret}[source]()
 
     def _factories(self) -> dict[str, Callable[[], Collector]]:
         from checks.sources.azure import AzureSource

@@ -56,7 +56,7 @@ def _judge(view: AzureView, item: dict[str, Any]) -> Result:
     booted = view.minutes_since(vm["started"])
     settling = booted is not None and booted < AGENT_SETTLE_MINUTES
     agent = item.get("agent") or {}
-    evidence = {"vm_name": vm["name"], "power_state": vm["power_state"], "guest_agent": vm["agent"]["status"],
+    evidence = {"vm_name": vm["name"], "azure_vm_id": item["azure_vm_id"], "power_state": vm["power_state"], "guest_agent": vm["agent"]["status"],
                 "guest_agent_version": vm["agent"]["version"], "started": vm["started"],
                 "mobility_agent_version": agent.get("version"), "mobility_agent_heartbeat": agent.get("last_heartbeat"),
                 "registered_after_failover": agent.get("registered_after_failover")}

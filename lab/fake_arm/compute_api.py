@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.fake_arm.routes import GROUP, Request, Response, iso, member, resource_group, route
-from lab.fake_arm.state import VirtualMachine
+from lab.fake_arm.state import VirtualMachine, utc_now
 
 _VMS = "Microsoft.Compute/virtualMachines"
 _POWER_DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated", "starting": "VM starting",
@@ -64,4 +64,13 @@ def _delete_vm(arm, request: Request) -> Response:
     group = resource_group(arm, request)
     vm = member(group.vms, request.params["name"], _VMS, group)
     group.vms.pop(vm.name)
+    return Response(200, None)
+
+
+@route("POST", GROUP + r"/providers/Microsoft\.Compute/virtualMachines/(?P<name>[^/]+)/start")
+def _start_vm(arm, request: Request) -> Response:
+    """Starting a VM: it runs at once here, its guest agent ready (Azure answers 202, then 200 on the Location)."""
+    group = resource_group(arm, request)
+    vm = member(group.vms, request.params["name"], _VMS, group)
+    vm.power_state, vm.agent_status, vm.started_at = "running", "Ready", utc_now()
     return Response(200, None)

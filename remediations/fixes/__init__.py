@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from remediations.fixes.azure_fixes import StartAzureVm
 from remediations.fixes.base import Fix, FixAction, FixError
 from remediations.fixes.ssh_fixes import InstallMasterTargetPackages
 from remediations.fixes.vcenter_fixes import EnableDiskUuid, RemoveSnapshots
 
-_FIXES: tuple[Fix, ...] = (RemoveSnapshots(), EnableDiskUuid(), InstallMasterTargetPackages())
+_FIXES: tuple[Fix, ...] = (RemoveSnapshots(), EnableDiskUuid(), InstallMasterTargetPackages(), StartAzureVm())
 
 
 def fix_for(check_id: str) -> Fix | None:
