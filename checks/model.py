@@ -57,6 +57,9 @@ class CheckMeta:
     docs: tuple[str, ...] = ()
     # True for the check that reports its source's own failure (vcenter.connect): the engine calls it even then.
     judges_source_failure: bool = False
+    # Sources that only add to what `sources` tell (ASR's view of a VM vCenter cannot describe): gathered with the check,
+    # read when they were collected, and never a reason for "not verified" when they failed or are absent.
+    optional_sources: tuple[str, ...] = ()
 
     def applies_to(self, experience: Experience) -> bool:
         return experience in self.experiences

@@ -16,6 +16,9 @@ GATES = ("reprotect", "failover", "after-failback")
 _EPILOG = """\
 exit codes of `check`: 0 ready (only pass, warn, skip, waived), 1 at least one fail, 2 bad usage or site file,
 3 no fail but at least one error (something could not be verified).
+with --baseline LAST.json (scheduled runs): the report is the same, but the exit code only counts what is new or worse
+since LAST.json: 1 a fail, 3 an error, 0 nothing new or worse; a LAST.json that does not exist yet counts nothing as known.
+exit codes of `diff`: 0 nothing got worse and nothing new fails or errs, 1 otherwise, 2 a file that is not a JSON report.
 
 examples:
   failback checks                                   list the check catalog
@@ -25,6 +28,8 @@ examples:
   failback check --facts facts.json                 evaluate a saved bundle again, offline
   failback check --site site.toml --waivers waivers.toml --format json --format html --format junit --output cab/preflight
   failback report --from cab/preflight.json --format markdown --output cab/preflight.md
+  failback check --site site.toml --baseline last.json --format json --format junit --output preflight
+  failback diff last.json preflight.json --format markdown   what got worse, better, new, gone
   failback demo                                     the whole preflight on an embedded lab vCenter
 """
 
@@ -52,12 +57,24 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--only", metavar="ID,...", help="only these check ids (see `failback checks`)")
     _add_output_arguments(check)
     check.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks: [[waiver]] check, target, justification, approver, expires")
+    check.add_argument("--baseline", type=Path, metavar="LAST.json",
+                       help="a JSON report of an earlier run: exit 1 (fail) or 3 (error) only for problems new or worse since then")
     check.add_argument("-v", "--verbose", action="store_true", help="text format: list passed and skipped results too")
 
     render = commands.add_parser("report", help="render a saved JSON report again, in other formats",
                                  description="Render a JSON report written by `failback check --format json` as Markdown, HTML, JUnit, CSV or text.")
     render.add_argument("--from", dest="source", type=Path, required=True, metavar="REPORT.json", help="the saved JSON report")
     _add_output_arguments(render)
+
+    from runner.diff_writers import DIFF_FORMATS
+
+    compare = commands.add_parser("diff", help="compare two JSON reports: what got worse, better, new, gone",
+                                  description="Compare two JSON reports of `failback check --format json`. Statuses rank pass, skip, "
+                                              "waived < warn < error < fail. Exit 0 when nothing got worse and no new result "
+                                              "fails or errs, 1 otherwise, 2 when a file is not a failback JSON report.")
+    compare.add_argument("old", type=Path, metavar="OLD.json", help="the earlier report (the baseline)")
+    compare.add_argument("new", type=Path, metavar="NEW.json", help="the later report")
+    compare.add_argument("--format", choices=tuple(DIFF_FORMATS), default="text", help="text (default), markdown or json")
 
     collect = commands.add_parser("collect", help="gather the site's facts into a bundle for offline review",
                                   description="Save every fact the checks read (never a secret) to a JSON bundle.")
@@ -100,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--delete-azure-vms", action="store_true", help="also delete the old Azure VMs at the end (never done otherwise)")
     run.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks at the gates, as for `check`")
     run.add_argument("--state-dir", type=Path, metavar="DIR", help="where runs keep their journal (default: ~/.local/state/failback/runs)")
+    run.add_argument("--output", type=Path, metavar="PATH", help="at the end, write the last gate's report with the run's timeline (stem, like check --output)")
+    run.add_argument("--format", action="append", choices=("json", "html", "markdown", "junit", "csv", "text"), metavar="FORMAT",
+                     help="formats of --output, may repeat (default: json and html)")
 
     demo = commands.add_parser("demo", help="run the preflight on an embedded lab vCenter full of problems",
                                description="Start VMware's simulator as a lab site with typical failback problems and run the preflight on it.")
@@ -128,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return ExitCode.USAGE
-    commands = {"check": _check, "collect": _collect, "checks": _list_checks, "report": _render_saved, "fix": _fix, "tui": _tui, "run": _run, "demo": _demo}
+    commands = {"check": _check, "collect": _collect, "checks": _list_checks, "report": _render_saved, "diff": _diff, "fix": _fix, "tui": _tui, "run": _run, "demo": _demo}
     try:
         return commands[args.command](args)
     except UsageError as exc:
@@ -220,6 +240,7 @@ def _check(args: argparse.Namespace) -> int:
 
     selection = _selection(args)
     waivers = _waivers(args.waivers)
+    baseline = _read_baseline(args.baseline) if args.baseline else None  # a bad one is refused before any collection
     if args.facts is not None:
         try:
             facts = Facts.load(args.facts)
@@ -236,24 +257,68 @@ def _check(args: argparse.Namespace) -> int:
     for waiver in report.waivers:
         if waiver["state"] == "expired":
             print(f"failback: waiver for {waiver['check']} ({waiver['target']}) expired on {waiver['expires']} and no longer applies", file=sys.stderr)
+    if baseline is not None:
+        return _judge_against_baseline(baseline, args.baseline, report)
     return report.exit_code
 
 
-def _render_saved(args: argparse.Namespace) -> int:
+def _read_report(path: Path):
+    """A saved JSON report and its text (for its digest); anything else is bad usage that names the file."""
     import json
 
     from runner.report import ReportFileError, report_from_document
-    from runner.writers.json_writer import digest
 
     try:
-        text = args.source.read_text(encoding="utf-8")
-        report = report_from_document(json.loads(text))
+        text = path.read_text(encoding="utf-8")
+        return report_from_document(json.loads(text)), text
     except OSError as exc:
-        raise UsageError(f"cannot read {args.source}: {exc.strerror}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{args.source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        raise UsageError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a text file, so not a JSON report") from None
     except ReportFileError as exc:
-        raise UsageError(f"{args.source}: {exc}") from None
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def _read_baseline(path: Path):
+    """The baseline report; None when it does not exist yet (a scheduled run's first): then nothing counts as known."""
+    if not path.exists():
+        print(f"failback: baseline {path} does not exist yet: every problem counts as new", file=sys.stderr)
+        return None
+    return _read_report(path)[0]
+
+
+def _judge_against_baseline(baseline, baseline_path: Path, report) -> int:
+    from runner.diff import compare
+
+    diff = compare(baseline, report)
+    for note in diff.notes:
+        print(f"failback: baseline: {note}", file=sys.stderr)
+    problems = diff.new_problems
+    print(f"since the baseline {baseline_path} ({baseline.generated_at}): "
+          f"{f'{len(problems)} new or worse problem(s)' if problems else 'nothing new or worse'}", file=sys.stderr)
+    for change in problems:
+        before = change.before.value if change.before else "new"
+        print(f"  {before} -> {change.after.value}: {change.check} {change.target}: {change.message}", file=sys.stderr)
+    return diff.baseline_exit_code
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from runner.diff import compare
+    from runner.diff_writers import DIFF_FORMATS
+
+    old, _ = _read_report(args.old)
+    new, _ = _read_report(args.new)
+    diff = compare(old, new)
+    sys.stdout.write(DIFF_FORMATS[args.format](diff))
+    return diff.exit_code
+
+
+def _render_saved(args: argparse.Namespace) -> int:
+    from runner.writers.json_writer import digest
+
+    report, text = _read_report(args.source)
     formats = [f for f in (args.format or ["text"]) if f != "json"] or ["text"]
     written = _documents(report, formats, args.output, json_digest=digest(text))
     if written:
@@ -361,11 +426,14 @@ def _tui(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from runner.access import AccessError
-    from runner.failback_run import RunRefused, run_failback
+    from runner.failback_run import RunRefused, print_plan, run_failback
 
     access = _access(args.site)
     try:
-        return run_failback(access, args.plan, args.resume, args.yes, args.delete_azure_vms, _waivers(args.waivers), args.state_dir)
+        if args.plan:
+            return print_plan(access)
+        return run_failback(access, args.resume, args.yes, args.delete_azure_vms, _waivers(args.waivers), args.state_dir,
+                            args.output, args.format)
     except (AccessError, RunRefused) as exc:
         raise UsageError(str(exc)) from None
 

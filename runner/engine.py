@@ -51,7 +51,9 @@ class Selection:
         return chosen
 
     def sources_needed(self, site: Site) -> set[str]:
-        return {s for check in self.checks() if check.meta.applies_to(site.experience) for s in check.meta.sources}
+        """What the applicable checks read, optional sources included: `--only mt.os_match` still gathers ASR's view."""
+        return {source for check in self.checks() if check.meta.applies_to(site.experience)
+                for source in (*check.meta.sources, *check.meta.optional_sources)}
 
 
 def utc_now() -> dt.datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from checks.model import Gate
@@ -11,7 +12,9 @@ from runner.access import SiteAccess
 from runner.console import ConsoleUI
 from runner.engine import Selection, evaluate
 from runner.journal import Journal, RunLock, RunLocked, default_state_dir
-from runner.orchestrator import AsrOperationError, FailbackRun
+from checks.sources.errors import SourceError
+from runner.export import export
+from runner.orchestrator import AsrOperationError, FailbackRun, RunOutcome, RunUI
 from runner.plan import FailbackPlan, VmAfterFailback, build_plan
 from runner.report import ExitCode, Report
 from runner.waivers import Waiver
@@ -41,24 +44,44 @@ def plan_for(access: SiteAccess) -> FailbackPlan:
                       azure.recovery_plan if azure else None, azure.recovery_point if azure else "latest")
 
 
-def run_failback(access: SiteAccess, plan_only: bool, resume: bool, yes: bool, delete_azure_vms: bool,
-                 waivers: list[Waiver], state_dir: Path | None) -> int:
+def timeline(journal: Journal) -> list[dict]:
+    """The run as a change review reads it: each step's boundaries, ASR's job ids, failures and their reasons."""
+    entries = []
+    for entry in journal.entries():
+        if entry["step"] == "plan":
+            continue
+        detail = entry.get("reason") or (f"job {entry['job_id']}" if entry.get("job_id") else "")
+        if entry.get("errors"):
+            detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in entry["errors"])
+        entries.append({"at": entry["at"], "step": entry["step"], "event": entry["event"], "message": detail})
+    return entries
+
+
+@dataclass
+class RunResult:
+    outcome: RunOutcome
+    last_gate: Report | None  # the report of the last gate judged, for the change review's record
+    journal: Journal
+
+
+def interrupted_run(access: SiteAccess, state_dir: Path | None) -> bool:
+    """Whether this site has a run that started and did not finish (the TUI offers to resume it)."""
+    journal = Journal(_run_dir(state_dir, access.site.display_name) / "journal.jsonl")
+    return bool(journal.events("plan")) and not journal.events("run")
+
+
+def drive(access: SiteAccess, ui: RunUI, resume: bool, waivers: list[Waiver], state_dir: Path | None) -> RunResult:
+    """Run (or resume) the site's failback with this front end; one run per site at a time. Raises RunRefused."""
+    from runner.asr_operations import AsrOperations
+
     site = access.site
     if site.azure is None:
         raise RunRefused(f"{access.site_path}: failback run drives ASR, and the site file has no [azure] section")
     run_dir = _run_dir(state_dir, site.display_name)
     journal = Journal(run_dir / "journal.jsonl")
-    if plan_only:
-        plan = plan_for(access)
-        for number, step in enumerate(plan.steps, 1):
-            print(f"{number:>2}. [phase {step.phase}] {step.title}" + (" (optional)" if step.optional else ""))
-            for line in step.instructions:
-                print(f"      {line}")
-        return ExitCode.READY
     try:
         with RunLock(run_dir / "lock"):
-            recorded = journal.events("plan")
-            finished = journal.events("run")
+            recorded, finished = journal.events("plan"), journal.events("run")
             if resume:
                 if not recorded or finished:
                     raise RunRefused(f"there is no interrupted run of {site.display_name} to resume (journal {journal.path})")
@@ -69,34 +92,44 @@ def run_failback(access: SiteAccess, plan_only: bool, resume: bool, yes: bool, d
                 if finished:
                     journal.path.rename(journal.path.with_name(f"journal-{finished[-1]['at'][:19].replace(':', '')}.jsonl"))
                 plan = plan_for(access)
-            return _execute(access, plan, journal, yes, delete_azure_vms, waivers)
+            gates: list[Report] = []
+
+            def preflight(gate: Gate) -> Report:
+                selection = Selection(gate=gate)
+                gates.append(evaluate(access.collect(selection), selection, waivers))
+                return gates[-1]
+
+            try:
+                asr = AsrOperations(site, access.azure_secret())
+            except AsrOperationError as exc:
+                raise RunRefused(exc.message) from None
+            except SourceError as exc:
+                raise RunRefused(exc.reason) from None
+            try:
+                outcome = FailbackRun(plan, asr, journal, preflight, ui, poll_seconds=site.azure.job_poll_seconds).run()
+            finally:
+                asr.close()
+            return RunResult(outcome, gates[-1] if gates else None, journal)
     except RunLocked as exc:
         raise RunRefused(str(exc)) from None
 
 
-def _execute(access: SiteAccess, plan: FailbackPlan, journal: Journal, yes: bool, delete_azure_vms: bool, waivers: list[Waiver]) -> int:
-    from runner.asr_operations import AsrOperations
+def print_plan(access: SiteAccess) -> int:
+    for number, step in enumerate(plan_for(access).steps, 1):
+        print(f"{number:>2}. [phase {step.phase}] {step.title}" + (" (optional)" if step.optional else ""))
+        for line in step.instructions:
+            print(f"      {line}")
+    return ExitCode.READY
 
-    def preflight(gate: Gate) -> Report:
-        selection = Selection(gate=gate)
-        return evaluate(access.collect(selection), selection, waivers)
 
-    try:
-        asr = AsrOperations(access.site, access.azure_secret())
-    except AsrOperationError as exc:
-        print(f"failback: {exc.message}", file=sys.stderr)
-        return ExitCode.FAIL
-    except Exception as exc:  # sign-in failures come as SourceError with their reason
-        print(f"failback: {getattr(exc, 'reason', None) or exc}", file=sys.stderr)
-        return ExitCode.FAIL
+def run_failback(access: SiteAccess, resume: bool, yes: bool, delete_azure_vms: bool, waivers: list[Waiver],
+                 state_dir: Path | None, report_output: Path | None = None, report_formats: list[str] | None = None) -> int:
+    """`failback run --apply/--resume` in a terminal: the exit code of DESIGN.md's contract."""
     ui = ConsoleUI(yes=yes, delete_azure_vms=delete_azure_vms)
-    try:
-        outcome = FailbackRun(plan, asr, journal, preflight, ui, poll_seconds=access.site.azure.job_poll_seconds).run()
-    finally:
-        asr.close()
-    if outcome.completed:
+    result = drive(access, ui, resume, waivers, state_dir)
+    if report_output is not None and result.last_gate is not None:
+        written = export(replace(result.last_gate, timeline=timeline(result.journal)), report_formats or ["json", "html"], report_output)
+        print(f"report of the last gate and the run's timeline: {', '.join(str(p) for p in written)}", file=sys.stderr)
+    if result.outcome.completed:
         return ExitCode.READY
     return ExitCode.DECLINED if ui.declined else ExitCode.FAIL
-
-
-

@@ -46,7 +46,8 @@ def guest_network_manager(facts: Facts) -> Iterator[Result]:
 
 
 def azure_addressing(facts: Facts, vm_name: str) -> dict[str, Any] | None:
-    """For guest.ip_mode: the on-prem NIC's address type as ASR discovered it, and the Azure NIC's private IP allocation."""
+    """For guest.ip_mode: the on-prem NIC's address type as ASR discovered it, the Azure NIC's private IP allocation, and
+    the OS family ASR replicates ("windows" | "linux" | None)."""
     if "azure" not in facts.sources or facts.site.azure is None:
         return None
     view = AzureView(facts)
@@ -59,4 +60,4 @@ def azure_addressing(facts: Facts, vm_name: str) -> dict[str, Any] | None:
         nic = view.nic(nic_id)
         for config in (nic or {}).get("ip_configurations", []):
             azure_nics.append({"nic": nic["name"], "private_ip": config["private_ip"], "allocation": config["allocation"]})
-    return {"source_nics": item.get("source_nics", []), "azure_nics": azure_nics}
+    return {"source_nics": item.get("source_nics", []), "azure_nics": azure_nics, "os_family": (item.get("os_type") or "").lower() or None}

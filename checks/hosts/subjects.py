@@ -13,6 +13,8 @@ from checks.site import MasterTarget
 Verdict = tuple[Status, str, dict[str, Any]]
 # Judges get what SSH found on the host and the site file's entry for it.
 Judge = Callable[[dict[str, Any], MasterTarget], Verdict]
+# For a master target SSH could not read (a Windows one, one not reached): a verdict from another source, or None.
+Fallback = Callable[[MasterTarget], Verdict | None]
 
 SSH_REMEDIATION = "ssh-access"
 HOST_KEY_REMEDIATION = "trust-ssh-host-key"
@@ -23,7 +25,9 @@ def ssh_remediation(failure_kind: str) -> str:
     return HOST_KEY_REMEDIATION if failure_kind.startswith("host_key") else SSH_REMEDIATION
 
 
-def judge_linux_master_targets(meta: CheckMeta, facts: Facts, judge: Judge) -> Iterator[Result]:
+def judge_linux_master_targets(meta: CheckMeta, facts: Facts, judge: Judge, unread: Fallback | None = None) -> Iterator[Result]:
+    """`unread` judges a master target SSH did not read, when another source can; without a verdict from it, such a
+    master target is skipped (Windows) or not verified (SSH failed)."""
     site = facts.site
     if not site.master_targets:
         yield Result(meta.id, f"site:{site.display_name}", Status.FAIL, "the site file lists no [[master_targets]]; classic failback needs one",
@@ -32,14 +36,22 @@ def judge_linux_master_targets(meta: CheckMeta, facts: Facts, judge: Judge) -> I
     described = facts.source("ssh")["master_targets"]
     for master_target in site.master_targets:
         target = f"mt:{master_target.name}"
+        host = described.get(master_target.name) if master_target.os == "linux" else None
+        connection = host["connection"] if host is not None else None
+        if connection is None or not connection["ok"]:
+            fallback = unread(master_target) if unread is not None else None
+            if fallback is not None:
+                status, message, evidence = fallback
+                if connection is not None:  # say why SSH did not tell, the other SSH checks fail on it too
+                    message, evidence = f"{message}; not read over SSH: {connection['reason']}", {**evidence, "ssh_failure": connection["kind"]}
+                yield Result(meta.id, target, status, message, evidence)
+                continue
         if master_target.os != "linux":
             yield Result(meta.id, target, Status.SKIP, f"{master_target.name} is a Windows master target; this check reads Linux hosts over SSH")
             continue
-        host = described.get(master_target.name)
         if host is None:
             yield Result(meta.id, target, Status.ERROR, f"not verified: {master_target.name} was not described over SSH", remediation_id=SSH_REMEDIATION)
             continue
-        connection = host["connection"]
         if not connection["ok"]:
             evidence = {key: value for key, value in connection.items() if key not in ("ok", "reason", "kind")}
             yield Result(meta.id, target, Status.ERROR, f"not verified: {connection['reason']}", {"failure": connection["kind"], **evidence},

@@ -1,13 +1,20 @@
-"""guest.ip_mode (vCenter half): which VMs run a static IP today, recorded so it can be restored after failback."""
+"""guest.ip_mode: which VMs had a static IP on-prem, recorded so it can be restored after failback.
+
+vCenter's guest network information tells it while the VM runs on-prem; during a failback the VM is off and vCenter
+usually has none, so ASR's discovery of the on-prem NICs tells it instead, when the Azure facts were collected. The
+Azure NICs' allocation is evidence either way: it is what the VM runs on until failback.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from checks.azure.guest import azure_addressing
 from checks.facts import Facts
 from checks.model import BOTH, CheckMeta, Experience, Gate, Result, Severity, Status
 from checks.registry import register
-from checks.vcenter.inventory import Inventory, guest_family
+from checks.vcenter.inventory import FoundVm, Inventory, guest_family
 
 IP_MODE = CheckMeta(
     id="guest.ip_mode",
@@ -16,6 +23,7 @@ IP_MODE = CheckMeta(
     gates=(Gate.REPROTECT, Gate.AFTER_FAILBACK),
     experiences=BOTH,
     sources=("vcenter",),
+    optional_sources=("azure",),
     why="Linux guests, and every guest on modernized sites, come back on DHCP: the application is unreachable until the static address is set again.",
     remediation="plan-static-ip-restore",
 )
@@ -32,38 +40,53 @@ def static_addresses(nics: list[dict]) -> list[dict]:
     return found
 
 
+def asr_static_addresses(source_nics: list[dict]) -> list[str]:
+    """The on-prem addresses ASR discovered as static."""
+    return [nic["ip"] for nic in source_nics if nic.get("ip") and (nic.get("ip_type") or "").lower() == "static"]
+
+
 @register(IP_MODE)
 def guest_ip_mode(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
     for vm in facts.site.vms:
-        target = f"vm:{vm.name}"
-        found = inventory.vm(vm.name)
-        if found is None:
-            yield Result(IP_MODE.id, target, Status.WARN, f"{vm.name} is not in vCenter: record its IP configuration from the Azure NIC or your CMDB", {})
-            continue
-        detail = found.detail
-        nics = detail.get("nics", [])
-        if not nics:
-            yield Result(
-                IP_MODE.id, target, Status.WARN,
-                f"vCenter has no guest network information for {vm.name} (VM {found.power_state}, tools "
-                f"{detail.get('tools_running_status') or 'unknown'}): record its IP configuration by hand before failback",
-                {"power_state": found.power_state},
-            )
-            continue
-        family = guest_family(detail)
-        # Classic Windows guests keep their static address; Linux, and every guest on modernized sites, get DHCP.
-        back_on_dhcp = facts.site.experience is Experience.MODERNIZED or family != "windows"
-        static = static_addresses(nics)
-        evidence = {"addresses": [f"{a['ip']}/{a['prefix']}" for a in static], "static": static, "gateway": detail.get("gateway"),
-                    "dns": detail.get("dns", []), "os_family": family, "back_on_dhcp": back_on_dhcp}
-        if not static:
-            yield Result(IP_MODE.id, target, Status.PASS, f"{vm.name} uses DHCP: nothing to restore", evidence)
-        elif back_on_dhcp:
-            yield Result(
-                IP_MODE.id, target, Status.WARN,
-                f"{vm.name} has static {', '.join(evidence['addresses'])} (gateway {evidence['gateway']}) and comes back on DHCP: restore it after failback",
-                evidence,
-            )
-        else:
-            yield Result(IP_MODE.id, target, Status.PASS, f"{vm.name} keeps its static {', '.join(evidence['addresses'])} (classic, Windows)", evidence)
+        yield _ip_mode(facts, vm.name, inventory.vm(vm.name))
+
+
+def _ip_mode(facts: Facts, name: str, found: FoundVm | None) -> Result:
+    target = f"vm:{name}"
+    asr = azure_addressing(facts, name)
+    detail = found.detail if found else {}
+    family = guest_family(detail) or (asr["os_family"] if asr else None)
+    # Classic Windows guests keep their static address; Linux, and every guest on modernized sites, get DHCP.
+    back_on_dhcp = facts.site.experience is Experience.MODERNIZED or family != "windows"
+    evidence: dict[str, Any] = {"os_family": family, "back_on_dhcp": back_on_dhcp}
+    if asr is not None:
+        evidence["azure_nics"] = asr["azure_nics"]
+    vm_state = f"VM {found.power_state}, tools {detail.get('tools_running_status') or 'unknown'}" if found else ""
+    vcenter_silent = f"vCenter has no guest network information: {vm_state}" if found else "not in vCenter"
+
+    if detail.get("nics"):
+        static = static_addresses(detail["nics"])
+        evidence.update(addresses=[f"{a['ip']}/{a['prefix']}" for a in static], static=static, gateway=detail.get("gateway"),
+                        dns=detail.get("dns", []), told_by="vcenter")
+        had_static = f"{name} has static {', '.join(evidence['addresses'])} (gateway {evidence['gateway']})"
+        on_dhcp = f"{name} uses DHCP"
+    elif asr is not None and asr["source_nics"]:
+        # ASR discovered the on-prem NICs before failover: their addresses, not the prefix, gateway or DNS.
+        evidence.update(addresses=asr_static_addresses(asr["source_nics"]), source_nics=asr["source_nics"], gateway="unknown",
+                        dns="unknown", told_by="asr")
+        had_static = f"{name} had static {', '.join(evidence['addresses'])} on-prem, as ASR discovered it ({vcenter_silent}),"
+        on_dhcp = f"{name} used DHCP on-prem, as ASR discovered it ({vcenter_silent})"
+    elif found is None:
+        return Result(IP_MODE.id, target, Status.WARN,
+                      f"{name} is not in vCenter: record its IP configuration from the Azure NIC or your CMDB", evidence)
+    else:
+        return Result(IP_MODE.id, target, Status.WARN,
+                      f"vCenter has no guest network information for {name} ({vm_state}): record its IP configuration by hand before failback",
+                      {"power_state": found.power_state, **evidence})
+
+    if not evidence["addresses"]:
+        return Result(IP_MODE.id, target, Status.PASS, f"{on_dhcp}: nothing to restore", evidence)
+    if back_on_dhcp:
+        return Result(IP_MODE.id, target, Status.WARN, f"{had_static} and comes back on DHCP: restore it after failback", evidence)
+    return Result(IP_MODE.id, target, Status.PASS, f"{name} keeps its static {', '.join(evidence['addresses'])} (classic, Windows)", evidence)

@@ -97,14 +97,18 @@ class Inventory:
         return self.facts["datastores"][moref]
 
 
+# vSphere's "Other (32-bit)" and "Other (64-bit)" guest ids: they name no OS at all.
+GENERIC_GUEST_IDS = {"otherguest", "otherguest64"}
+
+
 def guest_family(detail: dict[str, Any]) -> str | None:
-    """'windows' or 'linux' from what Tools reports, else from the configured guest id."""
+    """'windows' or 'linux' from what Tools reports, else from the configured guest id; None when neither tells."""
     family = (detail.get("guest_family") or "").lower()
     if family.startswith("windows"):
         return "windows"
     if family.startswith("linux"):
         return "linux"
     guest_id = (detail.get("guest_id") or "").lower()
-    if not guest_id:
+    if not guest_id or guest_id in GENERIC_GUEST_IDS:
         return None
     return "windows" if guest_id.startswith("win") else "linux"

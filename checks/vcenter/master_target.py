@@ -1,9 +1,14 @@
-"""What a classic master target VM must be: LSI Logic SCSI, VMware Tools running, the OS family of the VMs it serves."""
+"""What a classic master target VM must be: LSI Logic SCSI, VMware Tools running, the OS family of the VMs it serves.
+
+vCenter tells the OS families; where it cannot (no Tools report, a generic guest id, a VM not in vCenter), ASR's view
+does when the Azure facts were collected: the OS each protected item replicates, the master target's registration.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from checks.azure.master_target import asr_master_target, asr_os_families
 from checks.facts import Facts
 from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
 from checks.registry import register
@@ -40,6 +45,7 @@ OS_MATCH = CheckMeta(
     gates=(Gate.REPROTECT,),
     experiences=CLASSIC_ONLY,
     sources=("vcenter",),
+    optional_sources=("azure",),
     why="A Windows master target cannot receive Linux disks, nor the reverse: reprotect fails.",
     remediation="match-master-target-os",
 )
@@ -76,14 +82,22 @@ def mt_vmware_tools(facts: Facts) -> Iterator[Result]:
 @register(OS_MATCH)
 def mt_os_match(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
+    asr_families = {name.lower(): family for name, family in asr_os_families(facts).items()}
+    unknown_to = "vCenter and ASR" if "azure" in facts.sources else "vCenter"
+
+    def vm_family(name: str) -> tuple[str | None, str | None]:
+        found = inventory.vm(name)
+        return first_known(guest_family(found.detail) if found else None, asr_families.get(name.lower()))
 
     def same_family(found: FoundVm, master_target: MasterTarget) -> Verdict:
-        mt_family = guest_family(found.detail)
+        mt_family, mt_told_by = first_known(guest_family(found.detail), (asr_master_target(facts, master_target) or {}).get("os_type"))
         served = facts.site.vms_served_by(master_target)
-        families = {vm.name: _family_of(inventory, vm.name) for vm in served}
-        evidence: dict = {"mt_family": mt_family, "served": families}
+        told = {vm.name: vm_family(vm.name) for vm in served}
+        families = {name: family for name, (family, _) in told.items()}
+        evidence: dict = {"mt_family": mt_family, "served": families,
+                          "told_by": {found.name: mt_told_by, **{name: by for name, (_, by) in told.items()}}}
         if mt_family is None:
-            return Status.ERROR, f"vCenter does not tell the OS of {found.name}", evidence
+            return Status.ERROR, f"the OS of {found.name} is unknown to {unknown_to}", evidence
         if not served:
             return Status.PASS, f"{found.name} ({mt_family}) serves no VM of this site", evidence
         mismatched = sorted(name for name, family in families.items() if family is not None and family != mt_family)
@@ -92,12 +106,16 @@ def mt_os_match(facts: Facts) -> Iterator[Result]:
         if mismatched:
             return Status.FAIL, f"{found.name} runs {mt_family} but serves {', '.join(evidence['mismatched'])}", evidence
         if unknown:
-            return Status.WARN, f"{found.name} runs {mt_family}; the OS of {', '.join(unknown)} is unknown to vCenter", evidence
+            return Status.WARN, f"{found.name} runs {mt_family}; the OS of {', '.join(unknown)} is unknown to {unknown_to}", evidence
         return Status.PASS, f"{found.name} and the {len(served)} VM(s) it serves all run {mt_family}", evidence
 
     return judge_master_targets(OS_MATCH, facts, same_family)
 
 
-def _family_of(inventory: Inventory, name: str) -> str | None:
-    found = inventory.vm(name)
-    return guest_family(found.detail) if found else None
+def first_known(vcenter_family: str | None, asr_os_type: str | None) -> tuple[str | None, str | None]:
+    """An OS family ("windows" | "linux") and who told it: vCenter first, ASR where vCenter cannot tell."""
+    if vcenter_family:
+        return vcenter_family, "vcenter"
+    if asr_os_type:
+        return asr_os_type.lower(), "asr"
+    return None, None

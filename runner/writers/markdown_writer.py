@@ -15,7 +15,8 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(headings: list[str], rows: list[list[object]]) -> list[str]:
+def markdown_table(headings: list[str], rows: list[list[object]]) -> list[str]:
+    """A GitHub-flavoured table; pipes and line breaks in cells are escaped (the diff writer uses it too)."""
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return lines
@@ -24,7 +25,7 @@ def _table(headings: list[str], rows: list[list[object]]) -> list[str]:
 def write(report: Report, json_digest: str | None = None) -> str:
     head = header(report)
     lines = [f"# Failback preflight: {head.site}", ""]
-    lines += _table(["", ""], [
+    lines += markdown_table(["", ""], [
         ["Verdict", f"**{head.verdict}**"],
         ["Site", f"{head.site} ({head.experience})"],
         ["Gate", head.gate],
@@ -35,7 +36,7 @@ def write(report: Report, json_digest: str | None = None) -> str:
     counts = report.counts()
     lines += ["", "## Summary", ""]
     per_gate = counts_per_gate(report)
-    lines += _table(["gate", *[s.value for s in STATUS_ORDER]],
+    lines += markdown_table(["gate", *[s.value for s in STATUS_ORDER]],
                     [[gate, *[row[s.value] for s in STATUS_ORDER]] for gate, row in per_gate.items()]
                     + [["**all**", *[f"**{counts[s.value]}**" for s in STATUS_ORDER]]])
 
@@ -59,7 +60,7 @@ def write(report: Report, json_digest: str | None = None) -> str:
 
     lines += ["## Waivers", ""]
     if report.waivers:
-        lines += _table(["check", "target", "state", "justification", "approver", "expires", "results"],
+        lines += markdown_table(["check", "target", "state", "justification", "approver", "expires", "results"],
                         [[w["check"], w["target"], w["state"], w["justification"], w["approver"], w["expires"], ", ".join(w["results"]) or "none"]
                          for w in report.waivers])
     else:
@@ -67,8 +68,8 @@ def write(report: Report, json_digest: str | None = None) -> str:
 
     passed = [r for r in ordered(report.results) if r.status in (Status.PASS, Status.SKIP)]
     lines += ["", "## Passed and skipped", ""]
-    lines += _table(["status", "check", "target", "message"], [[r.status.value, r.check, r.target, r.message] for r in passed]) if passed else ["None."]
+    lines += markdown_table(["status", "check", "target", "message"], [[r.status.value, r.check, r.target, r.message] for r in passed]) if passed else ["None."]
     if report.timeline:
         lines += ["", "## Run timeline", ""]
-        lines += _table(["at", "step", "event", "message"], [[e["at"], e["step"], e["event"], e.get("message", "")] for e in report.timeline])
+        lines += markdown_table(["at", "step", "event", "message"], [[e["at"], e["step"], e["event"], e.get("message", "")] for e in report.timeline])
     return "\n".join(lines) + "\n"

@@ -1,13 +1,19 @@
 """mt.linux_os, mt.linux_packages, mt.retention and mt.version against the lab master target: real commands over SSH,
-reading an Ubuntu 16.04 or CentOS 6.6 scenario."""
+reading an Ubuntu 16.04 or CentOS 6.6 scenario; mt.version also against the servers' versions the fake ARM reports."""
 
 from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
 
 import pytest
 
 from checks.model import Status
+from checks.sources.azure import AzureSource
 from checks.sources.master_targets import MasterTargetSource
+from lab.fake_arm.scenarios import PROCESS_SERVER_IP, LabAzure, start_lab
 from lab.master_target import CENTOS_PACKAGES, UBUNTU_PACKAGES, centos_master_target, ubuntu_master_target
+from lab.process import free_port
 
 from .conftest import SECRETS, make_site, master_target_entry, only_result, run_check
 
@@ -159,6 +165,52 @@ def test_no_agent_version_file_fails(master_target, check):
     master_target.scenario.remove_file("/usr/local/.vx_version")
     result = check("mt.version", config_server={"host": "cs01.lab.test", "version": "9.55.0.0"})
     assert result.status is Status.FAIL and "has no /usr/local/.vx_version" in result.message
+
+
+@pytest.fixture
+def asr() -> Iterator[LabAzure]:
+    """A healthy classic site on the fake ARM: configuration and process servers on agent 9.54.6652.1."""
+    lab = start_lab("classic")
+    yield lab
+    lab.arm.stop()
+
+
+@pytest.fixture
+def check_with_asr(master_target, ssh_keys, known_hosts, asr):
+    """Run one check on the lab master target with the SSH and the Azure facts, the site file stating an older configuration server."""
+
+    def run(check_id: str, **entry_overrides):
+        site = make_site(master_targets=[master_target_entry(master_target.sshd, ssh_keys, known_hosts, **entry_overrides)],
+                         azure=tomllib.loads(asr.azure_section())["azure"],
+                         config_server={"host": "cs01.lab.test", "version": "9.10.0.0"}, process_server={"host": PROCESS_SERVER_IP})
+        collectors = {"ssh": MasterTargetSource(site, SECRETS).collect, "azure": AzureSource(site, asr.secret).collect}
+        results, _ = run_check(site, check_id, collectors)
+        return only_result(results, "mt:mt01")
+
+    return run
+
+
+def test_the_versions_asr_reports_replace_the_site_files(master_target, check_with_asr):
+    ubuntu_master_target(master_target.scenario)
+    result = check_with_asr("mt.version")
+    assert result.status is Status.PASS, result.message
+    assert result.evidence["compared_with"] == ["configuration server 9.54.6652.1", "process server 9.54.6652.1"]
+    assert result.evidence["version_file"] == "/usr/local/.vx_version"
+
+
+def test_an_agent_newer_than_the_process_server_asr_reports_fails(master_target, check_with_asr, asr):
+    ubuntu_master_target(master_target.scenario)
+    next(server for server in asr.fabric.process_servers if server.ip_address == PROCESS_SERVER_IP).agent_version = "9.50.5000.1"
+    result = check_with_asr("mt.version")
+    assert result.status is Status.FAIL
+    assert "runs agent 9.54.0.0, newer than the process server's 9.50.5000.1" in result.message
+
+
+def test_a_master_target_ssh_cannot_reach_is_judged_on_its_registered_version(check_with_asr):
+    result = check_with_asr("mt.version", ssh_port=free_port())  # nothing listens there: refused
+    assert result.status is Status.PASS, result.message
+    assert result.evidence["version_source"] == "asr" and result.evidence["ssh_failure"] == "refused"
+    assert "(as registered with the configuration server); not read over SSH:" in result.message
 
 
 def test_windows_master_targets_are_skipped(master_target, ssh_keys, known_hosts):

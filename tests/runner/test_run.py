@@ -13,8 +13,8 @@ def test_plan_lists_the_three_phases(run_lab):
     assert "Reinstall NetworkManager on app01" in done.stdout
 
 
-def test_whole_failback_unattended(run_lab):
-    done = run_lab.failback("--apply", "--yes")
+def test_whole_failback_unattended(run_lab, tmp_path):
+    done = run_lab.failback("--apply", "--yes", "--output", str(tmp_path / "cab" / "failback"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "DONE run: failback complete" in done.stdout
     failover = "PlannedFailover" if run_lab.azure.experience == "modernized" else "UnplannedFailover"
@@ -23,6 +23,11 @@ def test_whole_failback_unattended(run_lab):
         ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01")], "each operation exactly once"
     journal = [json.loads(line) for line in (run_lab.state_dir / "lab-classic" / "journal.jsonl").read_text().splitlines()]
     assert journal[-1]["step"] == "run" and journal[-1]["event"] == "finished"
+    report = json.loads((tmp_path / "cab" / "failback.json").read_text())
+    assert report["gate"] == "after-failback"
+    events = [(e["step"], e["event"]) for e in report["timeline"]]
+    assert ("reprotect:app01", "submitted") in events and events[-1] == ("run", "finished")
+    assert "Run timeline" in (tmp_path / "cab" / "failback.html").read_text()
 
 
 
