@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     tui_origin.add_argument("--site", type=Path, metavar="FILE", help="the site file (TOML)")
     tui_origin.add_argument("--facts", type=Path, metavar="FACTS.json", help="browse a saved facts bundle, offline")
     tui.add_argument("--waivers", type=Path, metavar="FILE", help="accepted risks, as for `check`")
+    tui.add_argument("--state-dir", type=Path, metavar="DIR", help="where failback runs keep their journal, as for `run`")
 
     run = commands.add_parser("run", help="drive the whole failback through ASR, gated by the preflight, resumable",
                               description="Reprotect toward on-premises, fail over and commit, the manual steps, then reprotect to "
@@ -420,7 +421,7 @@ def _tui(args: argparse.Namespace) -> int:
         preflight = Preflight(access.site, access=access, waivers=waivers)
     from tui.app import FailbackApp
 
-    FailbackApp(preflight).run()
+    FailbackApp(preflight, args.state_dir).run()
     return ExitCode.READY
 
 

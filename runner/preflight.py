@@ -32,6 +32,14 @@ class Preflight:
     def offline(self) -> bool:
         return self._access is None
 
+    @property
+    def access(self) -> SiteAccess | None:
+        return self._access
+
+    @property
+    def waivers(self) -> list[Waiver]:
+        return self._waivers
+
     def _collect(self, selection: Selection) -> Facts:
         if self._access is None:
             assert self._facts is not None

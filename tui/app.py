@@ -20,6 +20,7 @@ from runner.writers.summary import ordered
 from tui.commands import FailbackCommands
 from tui.modals import ConfirmFix, ExportDialog, HelpScreen
 from tui.result_table import ResultTable
+from tui.run_view import RUN_BINDINGS, RunEventMessage, RunView, TuiRunUI
 from tui.results import STATUS_FILTERS, ResultFilter, ResultIndex, detail_markdown
 
 def gate_verdict(report: Report, gate: Gate) -> tuple[bool, dict[str, int]]:
@@ -46,11 +47,14 @@ class FailbackApp(App[None]):
         Binding("x", "fix_selected", "Fix", id="fix"),
         Binding("e", "export", "Export", id="export"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("3", "show_tab('run')", "Run", id="run", show=False),
+        *RUN_BINDINGS,
     ]
 
-    def __init__(self, preflight: Preflight) -> None:
+    def __init__(self, preflight: Preflight, state_dir: Path | None = None) -> None:
         super().__init__()
         self.preflight = preflight
+        self.state_dir = state_dir  # where failback runs keep their journal
         self.report: Report | None = None
         self.index = ResultIndex([])  # the report's results in reading order, sorted and made searchable once
         self.view = ResultFilter(status="problems")
@@ -73,6 +77,8 @@ class FailbackApp(App[None]):
                     yield ResultTable(id="table")
                     with VerticalScroll(id="detail-pane"):
                         yield Markdown("Select a result to see its evidence and what to do.", id="detail")
+            with TabPane("Run", id="run"):
+                yield RunView(id="run-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -169,6 +175,33 @@ class FailbackApp(App[None]):
         result = self.selected_result()
         if result is not None:
             self.run_preflight(result.check)
+
+    # -- the failback run ---------------------------------------------------------------------------------------
+    def action_start_run(self, resume: bool) -> None:
+        if self.preflight.offline:
+            self.notify("A run needs the live site, not a facts bundle", severity="warning")
+            return
+        self.action_show_tab("run")
+        self.run_failback(resume)
+
+    @work(thread=True, exclusive=True, group="run")
+    def run_failback(self, resume: bool) -> None:
+        from runner.failback_run import RunRefused, drive
+
+        try:
+            result = drive(self.preflight.access, TuiRunUI(self), resume, self.preflight.waivers, self.state_dir)
+        except RunRefused as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
+            return
+        except Exception as exc:  # shown to the operator; the journal keeps what happened for --resume
+            self.call_from_thread(self.notify, f"The run stopped: {exc}", severity="error", timeout=15)
+            return
+        outcome = result.outcome
+        self.call_from_thread(self.notify, "Failback complete" if outcome.completed else f"Stopped at {outcome.stopped_at}: {outcome.reason}",
+                              severity="information" if outcome.completed else "warning", timeout=15)
+
+    def on_run_event_message(self, message: RunEventMessage) -> None:
+        self.query_one("#run-view", RunView).show(message.event)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

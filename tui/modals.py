@@ -94,6 +94,8 @@ The overview shows the go/no-go of each gate and every problem, the results view
 | x | preview and apply the automatic fix of the selected result |
 | r / R | re-run every check / only the selected check |
 | e | export the report (JSON, HTML, Markdown, JUnit, CSV, text) |
+| 3 | the run: a stepper of the failback, its log, and a hint panel when a step fails |
+| a / u | run the failback / resume an interrupted run (questions come as dialogs: y, n, r for retry, s) |
 | ctrl+p | command palette |
 | ? | this help |
 | q / ctrl+q | quit |

@@ -41,3 +41,12 @@ def test_help(offline_app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(offline_app, terminal_size=(100, 36), run_before=open_help)
+
+
+def test_run_tab_before_a_run(offline_app, snap_compare):
+    async def open_run(pilot):
+        await _settled(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+
+    assert snap_compare(offline_app, terminal_size=(100, 30), run_before=open_run)

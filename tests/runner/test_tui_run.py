@@ -1,0 +1,44 @@
+"""The run in the dashboard against the fake ARM and the lab vCenter: a job fails with 78093, the hint panel shows
+ASR's words and ours, retry completes the failback."""
+
+from __future__ import annotations
+
+from textual.widgets import Markdown, RichLog
+
+from lab.fake_arm.state import JobError
+from runner.access import SiteAccess
+from runner.preflight import Preflight
+from runner.waivers import load_waivers
+from checks.registry import known_ids
+from checks.sitefile import load_site
+from tui.app import FailbackApp
+from tui.run_view import AskStep
+
+
+async def test_run_with_a_failing_job_its_hint_and_a_retry(run_lab, monkeypatch):
+    for key, value in run_lab.env().items():
+        monkeypatch.setenv(key, value)
+    run_lab.azure.arm.actions.fail_next("ReverseReplicate", JobError(
+        "78093", "The VM app01 is not running or not responding.", recommended_action="Start the VM app01 and retry."))
+    access = SiteAccess(load_site(run_lab.site_path), run_lab.site_path)
+    preflight = Preflight(access.site, access=access, waivers=load_waivers(run_lab.waivers, known_ids()))
+    app = FailbackApp(preflight, state_dir=run_lab.state_dir)
+    hint_seen = ""
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.press("a")
+        for _ in range(2000):
+            await pilot.pause(0.02)
+            screen = pilot.app.screen
+            if isinstance(screen, AskStep):
+                if "retry" in screen.choices:
+                    hint_seen = pilot.app.query_one("#hint", Markdown).source
+                    await pilot.press("r")
+                else:
+                    await pilot.press("y" if "Delete the Azure VMs" not in screen.question else "n")
+            elif not any(w.is_running for w in pilot.app.workers):
+                break
+        log = "\n".join(str(line.text) for line in pilot.app.query_one("#run-log", RichLog).lines)
+    assert "ASR error 78093" in hint_seen and "ASR recommends: Start the VM app01 and retry." in hint_seen
+    assert "Start Azure VM" in hint_seen, "our remediation beside ASR's"
+    assert "run: failback complete" in log
+    assert run_lab.azure.arm.actions.submitted.count(("ReverseReplicate", "app01")) == 3  # failed, restarted, back to Azure
