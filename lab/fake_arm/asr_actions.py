@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from lab.fake_arm.asr_api import item_id, render_item, vault_id, vault_of
+from lab.fake_arm.asr_api import item_id, job_named, render_item, vault_id, vault_of
 from lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, route
 from lab.fake_arm.stages import experience_of, set_stage, stage_of
 from lab.fake_arm.state import Job, JobError, ProtectedItem
@@ -163,7 +163,7 @@ def _start_plan(arm, request: Request) -> Response:
 @route("POST", VAULT + r"/replicationJobs/(?P<job>[^/]+)/restart")
 def _restart(arm, request: Request) -> Response:
     group, vault = vault_of(arm, request)
-    job = arm.actions.restart(vault, _job(vault, request.params["job"]))
+    job = arm.actions.restart(vault, job_named(vault, request.params["job"]))
     return _job_accepted(request, group, vault, job)
 
 
@@ -177,17 +177,10 @@ def _job_accepted(request: Request, group, vault, job: Job) -> Response:
     })
 
 
-def _job(vault, name: str) -> Job:
-    job = vault.jobs.get(name)
-    if job is None:
-        raise ArmError(404, "JobNotFound", f"Job {name} not found.")
-    return job
-
-
 @route("GET", VAULT + r"/replicationOperationStatus/(?P<job>[^/]+)")
 def _operation_status(arm, request: Request) -> Response:
     _, vault = vault_of(arm, request)
-    job = _job(vault, request.params["job"])
+    job = job_named(vault, request.params["job"])
     arm.actions.advance(job)
     body = {"name": job.name, "status": job.state, "startTime": iso(job.start_time), "endTime": iso(job.end_time)}
     if job.state == "Failed" and job.errors:
@@ -198,7 +191,7 @@ def _operation_status(arm, request: Request) -> Response:
 @route("GET", ITEM + r"/operationresults/(?P<job>[^/]+)")
 def _operation_result(arm, request: Request) -> Response:
     group, vault = vault_of(arm, request)
-    job = _job(vault, request.params["job"])
+    job = job_named(vault, request.params["job"])
     if job.state == "InProgress":
         return Response(202, None, {"Location": f"{request.base_url}{request.path}?api-version={request.query.get('api-version', '')}",
                                     "Retry-After": "0"})

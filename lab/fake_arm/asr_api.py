@@ -339,6 +339,13 @@ def _get_fabric(arm, request: Request) -> Response:
     return Response(200, render_fabric(group, vault, _fabric(vault, request)))
 
 
+def job_named(vault: Vault, name: str) -> Job:
+    job = vault.jobs.get(name)
+    if job is None:
+        raise ArmError(404, "JobNotFound", f"Job {name} not found.")
+    return job
+
+
 def _fabric(vault: Vault, request: Request) -> Fabric:
     fabric = vault.fabrics.get(request.params["fabric"])
     if fabric is None:
@@ -412,9 +419,7 @@ def _list_jobs(arm, request: Request) -> Response:
 @route("GET", VAULT + r"/replicationJobs/(?P<job>[^/]+)")
 def _get_job(arm, request: Request) -> Response:
     group, vault = vault_of(arm, request)
-    job = vault.jobs.get(request.params["job"])
-    if job is None:
-        raise ArmError(404, "JobNotFound", f"Job {request.params['job']} not found.")
+    job = job_named(vault, request.params["job"])
     arm.actions.advance(job)  # a job runs on whether its status is read through the operation or the job itself
     return Response(200, render_job(group, vault, job))
 
