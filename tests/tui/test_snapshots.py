@@ -50,3 +50,18 @@ def test_run_tab_before_a_run(offline_app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(offline_app, terminal_size=(100, 30), run_before=open_run)
+
+
+def test_fix_confirmation(offline_app, snap_compare):
+    from remediations.fixes.base import FixAction
+    from tui.modals import ConfirmFix
+
+    async def open_fix(pilot):
+        await _settled(pilot)
+        pilot.app.push_screen(ConfirmFix("vm.snapshots", [
+            FixAction("vm.snapshots", "vm:app01", "delete all 1 snapshot(s) of VM app01 (before-windows-update) and consolidate its disks"),
+            FixAction("vm.snapshots", "vm:db01", "delete the snapshots of db01", refused="db01 is poweredOn: power it off first"),
+        ]))
+        await pilot.pause()
+
+    assert snap_compare(offline_app, terminal_size=(100, 30), run_before=open_fix)
