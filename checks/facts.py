@@ -61,6 +61,8 @@ class Facts:
             document = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise FactsFileError(f"{path}: cannot read the facts bundle: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise FactsFileError(f"{path}: not a failback facts bundle (not UTF-8 text)") from None
         except json.JSONDecodeError as exc:
             raise FactsFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
         if not isinstance(document, dict) or document.get("schema") != SCHEMA:

@@ -55,7 +55,8 @@ def key_lines(text: str) -> dict[Location, int]:
     lines: dict[Location, int] = {}
     table: list[str | int] = []
     array_counts: dict[tuple[str, ...], int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # TOML ends lines at \n only; splitlines() would also split at \x85 or U+2028 inside a string and miscount.
+    for number, line in enumerate(text.split("\n"), start=1):
         if match := _ARRAY_TABLE.match(line):
             path = tuple(_split_dotted(match.group(1)))
             index = array_counts.get(path, 0)
@@ -120,13 +121,23 @@ def _explain(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """A file's text, or a SiteFileError saying why it cannot be had: unreadable, or not UTF-8 text (with the line)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SiteFileError([Problem(str(path), None, "", f"cannot read the {what}: {exc.strerror}")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SiteFileError([Problem(str(path), line, "", f"the {what} is not UTF-8 text (byte {exc.start})")]) from None
+
+
 def load_site(path: Path) -> Site:
     """Parse and validate a site file, raising SiteFileError with every problem at once."""
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SiteFileError([Problem(name, None, "", f"cannot read the site file: {exc.strerror}")]) from None
+    text = read_text_file(path, "site file")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from checks.model import Result, Status
-from checks.sitefile import Problem, SiteFileError, key_lines
+from checks.sitefile import Problem, SiteFileError, key_lines, read_text_file
 
 WAIVABLE = {Status.FAIL, Status.WARN, Status.ERROR}
 _KEYS = {"check", "target", "justification", "approver", "expires"}
+_TEXT_KEYS = ("check", "target", "justification", "approver")
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,10 @@ class WaiverFileError(SiteFileError):
 def load_waivers(path: Path, known_checks: set[str]) -> list[Waiver]:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path, "waivers file")
         raw = tomllib.loads(text)
-    except OSError as exc:
-        raise WaiverFileError([Problem(name, None, "", f"cannot read the waivers file: {exc.strerror}")]) from None
+    except SiteFileError as exc:
+        raise WaiverFileError(exc.problems) from None
     except tomllib.TOMLDecodeError as exc:
         raise WaiverFileError([Problem(name, None, "", f"not valid TOML: {exc}")]) from None
     lines = key_lines(text)
@@ -58,7 +59,10 @@ def load_waivers(path: Path, known_checks: set[str]) -> list[Waiver]:
     waivers: list[Waiver] = []
     unexpected = sorted(set(raw) - {"waiver"})
     problems += [Problem(name, lines.get((key,)), key, "unknown key; waivers are [[waiver]] tables") for key in unexpected]
-    for index, entry in enumerate(raw.get("waiver", [])):
+    entries = raw.get("waiver", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise WaiverFileError([*problems, Problem(name, lines.get(("waiver",)), "waiver", "waivers are [[waiver]] tables")])
+    for index, entry in enumerate(entries):
         line = lines.get(("waiver", index))
         where = f"waiver[{index}]"
         entry_problems = [Problem(name, lines.get(("waiver", index, key), line), f"{where}.{key}", "unknown key") for key in sorted(set(entry) - _KEYS)]
@@ -66,6 +70,9 @@ def load_waivers(path: Path, known_checks: set[str]) -> list[Waiver]:
             value = entry.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
                 entry_problems.append(Problem(name, line, f"{where}.{key}", "required: a waiver needs a check, a justification, an approver and an expiry date"))
+        for key in _TEXT_KEYS:
+            if key in entry and not isinstance(entry[key], str):
+                entry_problems.append(Problem(name, lines.get(("waiver", index, key), line), f"{where}.{key}", "must be text, in quotes"))
         check = entry.get("check")
         if isinstance(check, str) and check and check not in known_checks:
             entry_problems.append(Problem(name, lines.get(("waiver", index, "check"), line), f"{where}.check", f"no check named {check!r}"))
@@ -74,7 +81,7 @@ def load_waivers(path: Path, known_checks: set[str]) -> list[Waiver]:
             entry_problems.append(Problem(name, lines.get(("waiver", index, "expires"), line), f"{where}.expires", "must be a date, like 2026-12-31"))
         problems += entry_problems
         if not entry_problems:
-            waivers.append(Waiver(check, str(entry.get("target", "*")), entry["justification"].strip(), entry["approver"].strip(), expires, line))
+            waivers.append(Waiver(check, entry.get("target", "*"), entry["justification"].strip(), entry["approver"].strip(), expires, line))
     if problems:
         raise WaiverFileError(problems)
     return waivers

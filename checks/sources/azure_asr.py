@@ -16,15 +16,35 @@ MODERNIZED_PROVIDERS = {"InMageRcm", "InMageRcmFailback"}
 REVERSE_PROVIDERS = {"InMage", "InMageRcmFailback"}  # replicating Azure -> on-prem: they have recovery points to fail over to
 
 
+# ASR's error payloads are read defensively: the SDK's models take whatever JSON comes and hand it out as is, and one
+# malformed entry must not cost the facts of a whole vault. Entries that are not objects (null, bare values) describe
+# nothing and are left out; a field of the wrong type is read as its text, a missing one as None.
+_BARE_VALUES = (str, bytes, int, float, bool, type(None))
+
+
+def _objects(values: Any) -> list[Any]:
+    if not isinstance(values, list):
+        return []
+    return [value for value in values if not isinstance(value, _BARE_VALUES)]
+
+
+def _field(obj: Any, name: str) -> Any:
+    return None if isinstance(obj, _BARE_VALUES) else getattr(obj, name, None)
+
+
+def _text_field(obj: Any, name: str) -> str | None:
+    return text(_field(obj, name))
+
+
 def health_errors(errors: Any) -> list[dict[str, Any]]:
     return [{
-        "code": text(error.error_code),
-        "message": error.error_message or error.summary_message,
-        "possible_causes": error.possible_causes,
-        "recommended_action": error.recommended_action,
-        "level": text(error.error_level),
-        "created": when(error.creation_time_utc),
-    } for error in errors or []]
+        "code": _text_field(error, "error_code"),
+        "message": _text_field(error, "error_message") or _text_field(error, "summary_message"),
+        "possible_causes": _text_field(error, "possible_causes"),
+        "recommended_action": _text_field(error, "recommended_action"),
+        "level": _text_field(error, "error_level"),
+        "created": when(_field(error, "creation_time_utc")),
+    } for error in _objects(errors)]
 
 
 # -- fabrics and their servers --------------------------------------------------------------------------------------------
@@ -230,28 +250,28 @@ def recovery_point_summary(points: list[Any]) -> dict[str, Any]:
 
 # -- jobs and plans -------------------------------------------------------------------------------------------------------------
 def job_facts(job: Any) -> dict[str, Any]:
-    properties = job.properties
+    properties = _field(job, "properties")
     errors = []
-    for error in properties.errors or []:
-        service, provider = error.service_error_details, error.provider_error_details
+    for error in _objects(_field(properties, "errors")):
+        service, provider = _field(error, "service_error_details"), _field(error, "provider_error_details")
         errors.append({
-            "code": service.code if service else None,
-            "message": service.message if service else None,
-            "possible_causes": service.possible_causes if service else None,
-            "recommended_action": service.recommended_action if service else None,
-            "provider_code": provider.error_code if provider else None,
-            "provider_message": provider.error_message if provider else None,
+            "code": _text_field(service, "code"),
+            "message": _text_field(service, "message"),
+            "possible_causes": _text_field(service, "possible_causes"),
+            "recommended_action": _text_field(service, "recommended_action"),
+            "provider_code": _field(provider, "error_code"),
+            "provider_message": _text_field(provider, "error_message"),
         })
     return {
-        "id": job.id,
-        "name": job.name,
-        "scenario": properties.scenario_name,
-        "friendly_name": properties.friendly_name,
-        "state": properties.state,
-        "started": when(properties.start_time),
-        "ended": when(properties.end_time),
-        "target_id": properties.target_object_id,
-        "target_name": properties.target_object_name,
+        "id": _text_field(job, "id"),
+        "name": _text_field(job, "name"),
+        "scenario": _text_field(properties, "scenario_name"),
+        "friendly_name": _text_field(properties, "friendly_name"),
+        "state": _text_field(properties, "state"),
+        "started": when(_field(properties, "start_time")),
+        "ended": when(_field(properties, "end_time")),
+        "target_id": _text_field(properties, "target_object_id"),
+        "target_name": _text_field(properties, "target_object_name"),
         "errors": errors,
     }
 

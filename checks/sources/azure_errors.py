@@ -57,7 +57,7 @@ def describe_failure(exc: Exception, what: str, settings: Azure) -> SourceError:
             return SourceError("untrusted", f"{what}: the server's TLS certificate is not trusted (certificate verify failed); "
                                             "give its CA in [azure] ca_file if a proxy or private endpoint re-signs the traffic")
         return SourceError("unreachable", f"{what}: cannot reach {settings.arm_endpoint}: {_first_line(reason)}")
-    if isinstance(exc, azure.ServiceResponseError):
+    if isinstance(exc, (azure.ServiceResponseError, azure.IncompleteReadError)):  # the latter: cut short mid-answer
         return SourceError("unreachable", f"{what}: the connection to {settings.arm_endpoint} broke: {_first_line(str(exc))}")
     if isinstance(exc, azure.AzureError):
         return SourceError("error", f"{what}: {_first_line(str(exc)) or type(exc).__name__}")

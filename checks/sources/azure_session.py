@@ -7,6 +7,7 @@ HTTP connection pool sized for the parallel calls, so connections are reused ins
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 from pathlib import Path
@@ -68,6 +69,10 @@ class AzureSession:
         from azure.mgmt.network import NetworkManagementClient
         from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
+        from checks.sources.azure_retry import BoundedRetryPolicy
+
+        # Retry-After is waited for at most one request timeout (see azure_retry).
+        self._retry_policy_class = functools.partial(BoundedRetryPolicy, retry_after_max=settings.timeout_seconds)
         self._client_types = {"compute": ComputeManagementClient, "network": NetworkManagementClient}
         self.settings = settings
         self.credential_description = describe_credential(settings)
@@ -112,8 +117,10 @@ class AzureSession:
         if kind == "client_secret":
             if not secret:
                 raise SourceError("config", f"no client secret: the environment variable {settings.client_secret_env} is empty")
+            # Only this credential takes our retry policy: managed identity brings its own for IMDS, and refuses a second.
             return identity.ClientSecretCredential(settings.tenant_id, settings.client_id, secret, authority=authority,
-                                                   disable_instance_discovery=custom_authority, **options)
+                                                   disable_instance_discovery=custom_authority,
+                                                   retry_policy_class=self._retry_policy_class, **options)
         if kind == "managed_identity":
             return identity.ManagedIdentityCredential(client_id=settings.client_id, **options)
         if kind == "azure_cli":
@@ -137,7 +144,7 @@ class AzureSession:
             credential_scopes=[self.scope],
             transport=self._transport(),
             polling_interval=self.settings.poll_interval_seconds,
-            **self._retry_options(),
+            retry_policy=self._retry_policy_class(**self._retry_options()),
         )
         self._clients.append(client)
         return client

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import paramiko
+
 from checks.site import Site
 from checks.sources.ssh import SshFailure, SshSession, backup_access
 
@@ -141,6 +143,10 @@ class BackupSource:
                 facts.update(summarise(_within(config_server.backup_timeout_seconds, lambda: backup_files(local_lister, root))))
         except SshFailure as failure:
             facts["error"] = failure.as_fact()
+        except (paramiko.SSHException, EOFError) as exc:  # the SFTP connection dropped mid-listing
+            said = f": {exc}" if str(exc) else ""
+            facts["error"] = {"kind": "unreachable",
+                              "reason": f"the SFTP connection to {backup_access(config_server).host} dropped while listing {path}{said}"}
         except FileNotFoundError:
             facts["error"] = {"kind": "not_found", "reason": f"the backup path {path} does not exist"}
         except NotADirectoryError:

@@ -89,7 +89,8 @@ def parse_df(text: str) -> dict[str, Any] | None:
     if len(lines) < 2:
         return None
     fields = lines[-1].split()
-    if len(fields) < 6 or not all(f.isdigit() for f in fields[1:4]):
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses.
+    if len(fields) < 6 or not all(f.isascii() and f.isdigit() for f in fields[1:4]):
         return None
     return {
         "filesystem": fields[0],

@@ -12,7 +12,8 @@ import hashlib
 import logging
 import shlex
 import socket
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,13 @@ import paramiko
 from checks.site import ConfigServer, MasterTarget
 
 log = logging.getLogger(__name__)
+
+
+# paramiko's words for a server that did not answer in time, where it raises the same type as for a refusal.
+_AUTH_TIMEOUT = "Authentication timeout."  # the login
+_OPEN_TIMEOUT = "Timeout opening channel."  # a channel, for a command or SFTP
+# What paramiko's recv_exit_status() gives when the channel closed without the command's exit status.
+_NO_EXIT_STATUS = -1
 
 
 def _known_hosts_name(host: str, port: int) -> str:
@@ -261,7 +269,12 @@ class SshSession:
                     "known_hosts_entry": _known_hosts_name(host, port),
                 },
             ) from None
-        except paramiko.AuthenticationException:
+        except paramiko.AuthenticationException as exc:
+            # A server that stops answering or hangs up mid-login has refused nothing: paramiko says both the same way.
+            if str(exc) == _AUTH_TIMEOUT:
+                raise SshFailure("timeout", f"{label} did not finish the login within {target.timeout:g} s") from None
+            if not _connected(client):
+                raise SshFailure("unreachable", f"{label} closed the connection during the login") from None
             how = f"the key {target.key_file}" if pkey else "the keys of the SSH agent (no ssh_key set)"
             raise SshFailure("auth", f"{label} refused the login of {user} with {how}") from None
         except paramiko.ssh_exception.NoValidConnectionsError as exc:
@@ -276,8 +289,12 @@ class SshSession:
         except socket.gaierror as exc:
             raise SshFailure("unreachable", f"{host} does not resolve: {exc.strerror}") from None
         except paramiko.SSHException as exc:
-            # Banner timeouts and protocol errors: something answered, but not an SSH server that finished talking.
+            if _negotiation_stalled(client, exc):
+                raise SshFailure("timeout", f"{label} did not finish the SSH negotiation within {target.timeout:g} s") from None
+            # Something answered, but not an SSH server that finished talking.
             raise SshFailure("protocol", f"{label}: SSH negotiation failed: {exc}") from None
+        except EOFError:
+            raise SshFailure("unreachable", f"{label} closed the connection during the SSH negotiation") from None
         except OSError as exc:
             raise SshFailure("unreachable", f"{label} cannot be reached: {exc.strerror or exc}") from None
         return client
@@ -293,9 +310,9 @@ class SshSession:
         command = shlex.join(argv)
         timeout = self.target.timeout if timeout is None else timeout
         try:
-            channel = self._client.get_transport().open_session(timeout=self.target.timeout)
+            channel = _open_channel(self._client.get_transport(), self.target.timeout)
             channel.settimeout(timeout)
-            channel.exec_command(command)
+            _request_within(self.target.timeout, channel, lambda: channel.exec_command(command))
             stdout = channel.makefile("rb").read()
             stderr = channel.makefile_stderr("rb").read()
             if not channel.status_event.wait(timeout):
@@ -305,13 +322,79 @@ class SshSession:
         except (socket.timeout, TimeoutError):
             raise SshFailure("timeout", f"`{command}` on {self.target.host} did not finish within {timeout:g} s") from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise SshFailure("unreachable", f"`{command}` on {self.target.host}: the connection failed: {exc}") from None
+            raise SshFailure("unreachable", f"`{command}` on {self.target.host}: the connection failed{_detail(exc)}") from None
+        if status == _NO_EXIT_STATUS:
+            # The channel closed without an exit status: the connection dropped (or the command was killed) mid-way,
+            # so its output is partial. Judged as an answer, it would turn a network fault into a wrong verdict.
+            raise SshFailure("unreachable", f"`{command}` on {self.target.host}: the connection closed before the command finished")
         return CommandResult(command, status, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
     def sftp(self) -> paramiko.SFTPClient:
+        """An SFTP client whose every step has the target's timeout (paramiko's open_sftp() waits without one)."""
+        timeout = self.target.timeout
+        transport = self._client.get_transport()
         try:
-            sftp = self._client.open_sftp()
+            channel = _open_channel(transport, timeout)
+            channel.settimeout(timeout)
+            _request_within(timeout, channel, lambda: channel.invoke_subsystem("sftp"))
+            return paramiko.SFTPClient(channel)
+        except (socket.timeout, TimeoutError):
+            raise SshFailure("timeout", f"{self.target.host} did not start its SFTP subsystem within {timeout:g} s") from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            if not transport.is_active():
+                raise SshFailure("unreachable", f"the connection to {self.target.host} dropped while opening SFTP{_detail(exc)}") from None
             raise SshFailure("protocol", f"{self.target.host} offers no SFTP subsystem: {exc}") from None
-        sftp.get_channel().settimeout(self.target.timeout)
-        return sftp
+
+
+def _open_channel(transport: paramiko.Transport, timeout: float) -> paramiko.Channel:
+    try:
+        return transport.open_session(timeout=timeout)
+    except paramiko.SSHException as exc:
+        if str(exc) == _OPEN_TIMEOUT:  # the server did not answer: a timeout, not a refusal
+            raise TimeoutError from None
+        raise
+
+
+def _request_within(timeout: float, channel: paramiko.Channel, request: Callable[[], None]) -> None:
+    """Make a channel request (exec, subsystem) that paramiko waits for without any timeout: a server that stalls
+    there would hang the run. Past `timeout`, the channel is closed, which ends the wait, and TimeoutError raised."""
+    stalled = threading.Event()
+
+    def give_up() -> None:
+        stalled.set()
+        try:
+            channel.close()
+        except (paramiko.SSHException, OSError, EOFError):
+            pass  # the connection is already gone: the wait has ended anyway
+
+    watchdog = threading.Timer(timeout, give_up)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        request()
+    except paramiko.SSHException:
+        if not stalled.is_set():
+            raise
+    finally:
+        watchdog.cancel()
+    if stalled.is_set():
+        raise TimeoutError
+
+
+def _detail(exc: BaseException) -> str:
+    """': what paramiko said', or nothing: its EOFError says nothing."""
+    return f": {exc}" if str(exc) else ""
+
+
+def _connected(client: paramiko.SSHClient) -> bool:
+    transport = client.get_transport()
+    return transport is not None and transport.is_active()
+
+
+def _negotiation_stalled(client: paramiko.SSHClient, exc: paramiko.SSHException) -> bool:
+    """A server that stopped answering, not a protocol error. paramiko's banner timeout keeps the timeout as its context;
+    a key exchange that outlasts its timeout is given up silently, and fails later with "No existing session" while the
+    connection is still up."""
+    if isinstance(exc.__context__, (socket.timeout, TimeoutError)):
+        return True
+    return _connected(client) and not client.get_transport().initial_kex_done

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from checks.site import Site
@@ -94,15 +95,12 @@ class VCenterSource:
         datacenter, folders = self._find_datacenter(content, collector)
         facts["datacenter"] = self._settings.datacenter
 
-        view = content.viewManager.CreateContainerView(datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore], True)
-        try:
+        with _container_view(content, datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore]) as view:
             # Only the name of every VM: parsing is the cost at thousands of VMs, and names are all we match on.
             inventory = _retrieve(
                 collector,
                 [_view_filter(view, {vim.VirtualMachine: ["name"], vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
             )
-        finally:
-            view.DestroyView()
         hosts = {obj._moId: _host(props) for obj, props in inventory if isinstance(obj, vim.HostSystem)}
         datastores = {obj._moId: _datastore(props) for obj, props in inventory if isinstance(obj, vim.Datastore)}
         all_vms = [(obj, props.get("name")) for obj, props in inventory if isinstance(obj, vim.VirtualMachine)]
@@ -133,11 +131,8 @@ class VCenterSource:
         """The site's datacenter and its child folders, read in the same retrieval."""
         from pyVmomi import vim
 
-        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datacenter], True)
-        try:
+        with _container_view(content, content.rootFolder, [vim.Datacenter]) as view:
             found = _retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name", *_DATACENTER_FOLDERS]})])
-        finally:
-            view.DestroyView()
         for obj, props in found:
             if props.get("name") == self._settings.datacenter:
                 return obj, {label: props[path] for path, label in _DATACENTER_FOLDERS.items()}
@@ -164,6 +159,15 @@ class VCenterSource:
 
 
 # -- PropertyCollector plumbing ---------------------------------------------------------------------------------------
+@contextmanager
+def _container_view(content: Any, root: Any, kinds: list[type]) -> Iterator[Any]:
+    """A ContainerView for one retrieval, destroyed after it succeeded but not after a fault: over a dead or hung
+    connection DestroyView would wait out one more timeout, and a view ends with its session anyway."""
+    view = content.viewManager.CreateContainerView(root, kinds, True)
+    yield view
+    view.DestroyView()
+
+
 def _view_filter(view: Any, properties: dict[type, list[str]]) -> Any:
     from pyVmomi import vmodl
 

@@ -20,6 +20,9 @@ from checks.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
 
+# Faults of the connection itself, as pyVmomi lets them through: timeouts, resets, TLS errors, a truncated HTTP answer.
+CONNECTION_FAULTS = (OSError, http.client.HTTPException)
+
 # vSphere 6.5's API: the oldest vCenter modernized ASR supports, and the first with FetchUserPrivilegeOnEntities.
 API_VERSION = "vim.version.version11"
 
@@ -37,17 +40,33 @@ def vcenter_session(settings: VCenter, password: str) -> Iterator[Session]:
         si, trust = _connect(settings, password)
         try:
             yield Session(si, trust)
-        finally:
+        except CONNECTION_FAULTS:
+            # The connection is dead or hung: a logout would only wait out one more timeout; the server ends the session.
+            raise
+        except BaseException:
             _logout(si, settings.host)
+            raise
+        _logout(si, settings.host)
     except SourceError:
         raise
-    except (socket.timeout, TimeoutError):
-        raise SourceError("timeout", f"vCenter {settings.host} stopped answering within {settings.timeout_seconds:g} s") from None
-    except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError) as exc:
-        raise SourceError("unreachable", f"vCenter {settings.host}: connection lost: {exc}") from None
-    except Exception as exc:  # a vmodl fault or a surprise of the server: report it, never crash the run
-        message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
-        raise SourceError("error", f"vCenter {settings.host}: {message}") from None
+    except Exception as exc:
+        raise _describe(exc, settings) from None
+
+
+def _describe(exc: Exception, settings: VCenter) -> SourceError:
+    """Any fault, login or later, as a SourceError telling a timeout, a lost connection and a server's refusal apart."""
+    from pyVmomi import vim
+
+    # pyVmomi's Connect wraps a connection that fails during its first call in HostConnectFault: the cause tells how.
+    if isinstance(exc, vim.fault.HostConnectFault) and isinstance(exc.__context__, CONNECTION_FAULTS):
+        exc = exc.__context__
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return SourceError("timeout", f"vCenter {settings.host} stopped answering within {settings.timeout_seconds:g} s")
+    if isinstance(exc, CONNECTION_FAULTS):
+        return SourceError("unreachable", f"vCenter {settings.host}: connection lost: {exc}")
+    # A vmodl fault or a surprise of the server: report it, never crash the run.
+    message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+    return SourceError("error", f"vCenter {settings.host}: {message}")
 
 
 def _logout(si: Any, host: str) -> None:
