@@ -91,7 +91,8 @@ class Azure(_Section):
     @model_validator(mode="before")
     @classmethod
     def _cloud_endpoints(cls, data: object) -> object:
-        if isinstance(data, dict) and data.get("cloud") in AZURE_CLOUDS:
+        # `cloud` may be anything here, a list too (unhashable): its own validation says what is wrong with it.
+        if isinstance(data, dict) and isinstance(data.get("cloud"), str) and data["cloud"] in AZURE_CLOUDS:
             endpoints = AZURE_CLOUDS[data["cloud"]]
             data = {"arm_endpoint": endpoints[0], "authority": endpoints[1], **data}
         return data

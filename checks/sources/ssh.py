@@ -142,16 +142,19 @@ class _AcceptUnverifiedHostKey(paramiko.MissingHostKeyPolicy):
 
 
 def parse_jump_host(jump_host: str, default_user: str) -> tuple[str, str, int]:
-    """'[user@]host[:port]' -> (user, host, port)."""
+    """'[user@]host[:port]' -> (user, host, port); ValueError when the port is not one."""
     user, _, rest = jump_host.strip().rpartition("@")
-    host, port = rest, 22
+    host, port = rest, "22"
     if rest.startswith("["):
         host, _, tail = rest[1:].partition("]")
-        port = int(tail[1:]) if tail.startswith(":") else 22
+        port = tail[1:] if tail.startswith(":") else "22"
     elif rest.count(":") == 1:
-        host, _, digits = rest.partition(":")
-        port = int(digits)
-    return user or default_user, host, port
+        host, _, port = rest.partition(":")
+    if not host:
+        raise ValueError(f"jump_host {jump_host!r} names no host")
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f"jump_host {jump_host!r}: the port must be a number from 1 to 65535")
+    return user or default_user, host, int(port)
 
 
 class SshSession:
@@ -189,7 +192,10 @@ class SshSession:
         pkey = self._load_key()
         sock = None
         if target.jump_host:
-            user, host, port = parse_jump_host(target.jump_host, target.user)
+            try:
+                user, host, port = parse_jump_host(target.jump_host, target.user)
+            except ValueError as exc:
+                raise SshFailure("config", str(exc)) from None
             bastion = self._connect(host, port, user, pkey, None, f"bastion {host}:{port}")
             try:
                 sock = bastion.get_transport().open_channel(

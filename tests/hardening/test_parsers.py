@@ -1,6 +1,6 @@
 """Every parser of outside input, fed generated input (hypothesis): site files and waiver files as an operator might
-write them (typos, wrong types, broken TOML, not even text), what a Linux host answers over SSH, and what ASR puts in its
-job errors and health errors. Any input gives a result or the parser's documented error, never another exception; and
+write them (typos, wrong types, broken TOML, not even text), the bastions a site names, what a Linux host answers over
+SSH, and what ASR puts in its job errors and health errors. Any input gives a result or the parser's documented error, never another exception; and
 what the checks then make of the parsed facts is a verdict, never a crashed check.
 
 Example counts are kept per property (EXAMPLES) and written down in docs/hardening.md.
@@ -11,22 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import types
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from checks.facts import Facts
 from checks.model import Result, Status
 from checks.registry import all_checks, known_ids
-from checks.site import Site
+from checks.site import MasterTarget, Site
 from checks.sitefile import SiteFileError, load_site, missing_environment
 from checks.sources import linux_host
 from checks.sources.azure_asr import health_errors, job_facts
 from checks.sources.dns import DnsSource, site_names
-from checks.sources.ssh import CommandResult, master_target_access
+from checks.sources.ssh import CommandResult, SshFailure, SshSession, backup_access, master_target_access, parse_jump_host
 from checks.sources.tcp import site_endpoints
 from runner.engine import Selection, evaluate
 from runner.waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
@@ -39,6 +42,7 @@ EXAMPLES = {
     "each Linux output parser": 200,
     "well-formed Linux answers": 150,
     "Linux host end to end": 150,
+    "bastion": 300,
     "ASR job": 300,
     "ASR health errors": 300,
 }
@@ -66,8 +70,10 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
-    if isinstance(value, (int, dt.date)):
-        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if isinstance(value, dt.date):  # dates and datetimes alike
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     if isinstance(value, dict):
@@ -84,49 +90,79 @@ def toml_document(top: dict[str, Any], tables: list[tuple[str, dict[str, Any]]])
     return "\n".join(lines) + "\n"
 
 
-def _fields_of(model: type) -> list[str]:
-    return [name for name in model.model_fields if name != "source_stem"]
-
-
 def keys_of(known: list[str]) -> st.SearchStrategy[str]:
     """Mostly a key the file format knows, sometimes a typo of one, sometimes anything."""
     typo = st.sampled_from(known).map(lambda key: key[:-1] + key[-1].upper())
     return st.one_of(st.sampled_from(known), st.sampled_from(known), typo, st.from_regex(r"[A-Za-z_][A-Za-z0-9_\-]{0,10}", fullmatch=True))
 
 
-def values_for(key: str) -> st.SearchStrategy[Any]:
-    """A plausible value for some keys (so validation gets past the first error), anything at all for the rest."""
-    plausible = {
-        "experience": st.sampled_from(["classic", "modernized", "Classic", ""]),
-        "host": st.sampled_from(["10.0.0.5", "vc.example.local", "::1", ""]),
-        "port": st.integers(min_value=-5, max_value=70000),
-        "name": text_without_surrogates,
-        "onprem_servers": st.lists(st.sampled_from(["10.0.0.2", "10.0.0.2:5353", "[::1]:53", "::1", "10.0.0.2:", "x:y", ""]), max_size=3),
-        "thumbprint": st.sampled_from(["AB:CD", ":".join(["AB"] * 32), "zz" * 32]),
-        "jump_host": st.sampled_from(["bastion", "u@b:22", "a,b", " "]),
-    }
-    return st.one_of(plausible.get(key, toml_values), toml_values)
+def of_type(annotation: Any) -> st.SearchStrategy[Any]:
+    """A value of the type a key declares (so validation gets past it and what reads a site is fuzzed too)."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return of_type(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return st.one_of([of_type(arg) for arg in args if arg is not type(None)])
+    if origin is typing.Literal:
+        return st.sampled_from(args)
+    if origin is list:
+        return st.lists(of_type(args[0]), max_size=3)
+    return {bool: st.booleans(), int: st.integers(0, 70000), float: st.floats(0.01, 700), str: text_without_surrogates}.get(annotation, toml_values)
 
 
-def tables_of(header: str, known: list[str], values=None) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
-    value_of = values or values_for
-    keys = st.lists(keys_of(known), max_size=6, unique=True)
-    return keys.flatmap(lambda chosen: st.fixed_dictionaries({key: value_of(key) for key in chosen})).map(lambda table: (header, table))
+# Values that are right for their type and still worth trying.
+TRICKY = {
+    "host": st.sampled_from(["10.0.0.5", "vc.example.local", "::1", "", " "]),
+    "onprem_servers": st.lists(st.sampled_from(["10.0.0.2", "10.0.0.2:5353", "[::1]:53", "::1", "10.0.0.2:", "x:y", "10.0.0.2:²", ""]), max_size=3),
+    "thumbprint": st.sampled_from(["AB:CD", ":".join(["AB"] * 32), "zz" * 32]),
+    "jump_host": st.sampled_from(["bastion", "u@b:22", "a@corp@b", "[::1]:2222", "a,b", " ", "b:x", "b:99999", "[::1]:", "b:²"]),
+}
 
 
-SECTIONS = {name: field.annotation for name, field in Site.model_fields.items() if name not in ("name", "experience", "source_stem")}
+def site_values(model: type, anything: bool) -> Callable[[str], st.SearchStrategy[Any]]:
+    """For a key of this table: something of its type or a tricky value; with `anything`, also any value at all."""
+    def value_for(key: str) -> st.SearchStrategy[Any]:
+        field = model.model_fields.get(key)
+        typed = of_type(field.annotation) if field else toml_values
+        return st.one_of(typed, TRICKY.get(key, typed), *([toml_values] if anything else []))
+    return value_for
+
+
+def tables_of(header: str, known: list[str], value_for: Callable[[str], st.SearchStrategy[Any]], required: dict[str, Any] | None = None) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    """A table of a few keys, each with a value; it starts from its required keys, which the drawn ones may spoil."""
+    keys = st.lists(keys_of(known), max_size=4, unique=True)
+    tables = keys.flatmap(lambda chosen: st.fixed_dictionaries({key: value_for(key) for key in chosen}))
+    return tables.map(lambda table: (header, {**(required or {}), **table}))
 
 
 def _model(annotation: Any) -> type:
-    candidates = [annotation, *getattr(annotation, "__args__", ())]
+    candidates = [annotation, *typing.get_args(annotation)]
     return next(c for c in candidates if isinstance(c, type) and hasattr(c, "model_fields"))
 
 
-site_tables = st.lists(st.sampled_from(sorted(SECTIONS)).flatmap(
-    lambda section: tables_of(f"[[{section}]]" if section in ("master_targets", "vms", "endpoints") else f"[{section}]",
-                              _fields_of(_model(SECTIONS[section])))), max_size=8)
-site_documents = st.builds(toml_document, st.fixed_dictionaries({}, optional={"name": values_for("name"), "experience": values_for("experience")}),
-                           site_tables)
+SECTIONS = {name: _model(field.annotation) for name, field in Site.model_fields.items() if name not in ("name", "experience", "source_stem")}
+# What each table needs to be valid: most generated sites then get past validation.
+REQUIRED = {
+    "vcenter": {"host": "vc.example.local", "user": "administrator@vsphere.local", "datacenter": "DC1"},
+    "azure": {"subscription_id": "s", "resource_group": "rg-asr", "vault": "vault-asr"},
+    "config_server": {"host": "cs01.example.local"}, "process_server": {"host": "10.1.0.4"},
+    "master_targets": {"name": "mt01"}, "vms": {"name": "app01"}, "endpoints": {"name": "extra", "host": "10.0.0.9", "port": 443},
+}
+
+
+def section_tables(section: str, anything: bool) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    model = SECTIONS[section]
+    header = f"[[{section}]]" if section in ("master_targets", "vms", "endpoints") else f"[{section}]"
+    return tables_of(header, list(model.model_fields), site_values(model, anything), required=REQUIRED.get(section))
+
+
+def site_documents(anything: bool) -> st.SearchStrategy[str]:
+    """Site files with the tables of a site; values of the right type (most such files are valid), or also anything."""
+    others = st.sampled_from(sorted(set(SECTIONS) - {"vcenter"})).flatmap(lambda section: section_tables(section, anything))
+    tables = st.tuples(section_tables("vcenter", anything), st.lists(others, max_size=6, unique_by=lambda table: table[0]))
+    experience = st.one_of(st.sampled_from(["classic", "modernized"]), *([toml_values] if anything else []))
+    top = st.fixed_dictionaries({"experience": experience}, optional={"name": st.one_of(text_without_surrogates, *([toml_values] if anything else []))})
+    return st.builds(toml_document, top, tables.map(lambda drawn: [drawn[0], *drawn[1]]))
 
 
 @st.composite
@@ -139,8 +175,9 @@ def damaged(draw, documents: st.SearchStrategy[str]) -> str:
 
 
 def file_contents(documents: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
-    return st.one_of(documents.map(str.encode), damaged(documents).map(str.encode), text_without_surrogates.map(str.encode),
-                     st.binary(max_size=60))
+    """Mostly documents as written, then damaged ones, any text, any bytes."""
+    return st.one_of(documents.map(str.encode), documents.map(str.encode), damaged(documents).map(str.encode),
+                     text_without_surrogates.map(str.encode), st.binary(max_size=60))
 
 
 def assert_problems_are_clear(error: SiteFileError, path: Path, data: bytes) -> None:
@@ -153,7 +190,7 @@ def assert_problems_are_clear(error: SiteFileError, path: Path, data: bytes) -> 
 
 
 @fuzz("site file")
-@given(data=file_contents(site_documents))
+@given(data=file_contents(st.one_of(site_documents(anything=False), site_documents(anything=True))))
 def test_any_site_file_gives_a_site_or_every_problem_with_its_place(tmp_path, data):
     path = tmp_path / "site.toml"
     path.write_bytes(data)
@@ -161,13 +198,43 @@ def test_any_site_file_gives_a_site_or_every_problem_with_its_place(tmp_path, da
         site = load_site(path)
     except SiteFileError as error:
         assert_problems_are_clear(error, path, data)
+        event("refused")
         return
-    # What reads a valid site next: the environment it names, the names DNS asks for, the ports probed, the bundle.
+    event("a valid site")
+    # What reads a valid site next: the environment it names, the names DNS asks for, the ports probed, the SSH
+    # targets (their bastions have a property of their own, below), the bundle.
     missing_environment(site, path)
     site_names(site)
     site_endpoints(site)
     DnsSource(site)
+    for master_target in site.master_targets:
+        json.dumps(master_target_access(master_target).describe())
+    if site.config_server is not None:
+        json.dumps(backup_access(site.config_server).describe())
     json.dumps(site.model_dump(mode="json"))
+
+
+jump_hosts = st.one_of(st.from_regex(r"([a-z@\\]{0,6}@)?(\[[0-9a-f:]{0,6}\]|[a-z0-9.:]{0,8})(:[0-9²x]{0,6})?", fullmatch=True),
+                       text_without_surrogates)
+
+
+@fuzz("bastion")
+@given(jump_host=jump_hosts)
+def test_any_bastion_a_site_accepts_is_reached_or_refused_as_that_hosts_problem(jump_host):
+    try:
+        master_target = MasterTarget(name="mt01", host="10.0.0.7", jump_host=jump_host)
+    except ValueError:
+        return  # refused when the site file is read
+    target = master_target_access(master_target)
+    try:
+        user, host, port = parse_jump_host(target.jump_host, target.user)
+    except ValueError:
+        # Documented: the session refuses it as a problem of this master target's settings, before connecting.
+        with pytest.raises(SshFailure) as refused:
+            SshSession(target, {}).__enter__()
+        assert refused.value.kind == "config" and "jump_host" in refused.value.reason
+        return
+    assert user and host and 1 <= port <= 65535
 
 
 # == Waivers ==============================================================================================================
