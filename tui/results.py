@@ -51,7 +51,8 @@ def detail_markdown(result: Result, fixable: bool) -> str:
         w = result.waiver
         lines += [f"> Waived (was {w['original_status']}) by {w['approver']} until {w['expires']}: {w['justification']}", ""]
     if result.remediation:
-        lines += [f"### {result.remediation['title']}", ""]
+        # Bold, not a heading: Textual's Markdown headings do not wrap, and at 80x24 the title would be cut off.
+        lines += [f"**{result.remediation['title']}**", ""]
         lines += [f"{n}. {step}" for n, step in enumerate(result.remediation["steps"], 1)]
         lines += [f"- {link}" for link in result.remediation["docs"]]
         lines.append("")

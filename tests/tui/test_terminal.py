@@ -37,7 +37,9 @@ def test_tui_in_tmux_against_the_lab(lab):
     session = f"failback-{uuid.uuid4().hex[:8]}"
     env = " ".join(f"{key}={value}" for key, value in lab.env().items() if key.startswith("FAILBACK_"))
     command = f"env {env} TERM=xterm-256color {FAILBACK} tui --site {lab.site_path}; echo EXITED $?; sleep 30"
-    _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+    _tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", command)
+    # 80x24 is the smallest terminal we promise; forced, because a tmux server already running may impose its own size.
+    _tmux("resize-window", "-t", session, "-x", "80", "-y", "24")
     try:
         screen = _wait_for(session, "NO-GO")
         assert "vm.snapshots" in _wait_for(session, "vm:app01")
@@ -49,8 +51,8 @@ def test_tui_in_tmux_against_the_lab(lab):
         _wait_for(session, "snapshots app01")
         _tmux("send-keys", "-t", session, "Tab")
         _wait_for(session, "f Filter")  # the footer of the table: the search box no longer takes keys
-        screen = _wait_for(session, "Delete every snapshot of app01")
-        assert "1 of" in screen
+        screen = _wait_for(session, "Delete every snapshot of")  # the remediation title, wrapped at 80 columns
+        assert "1 of" in screen and "Snapshots on app01" in screen
         _tmux("send-keys", "-t", session, "q")
         screen = _wait_for(session, "EXITED 0")
     finally:
