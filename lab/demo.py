@@ -1,70 +1,144 @@
-"""`failback demo`: the preflight on a lab site with the problems that break real failbacks, no real site needed.
+"""`failback demo`: the whole product on the demo site (lab/demo_site.py), with no Azure subscription and no vCenter.
 
-It starts VMware's simulator, shapes it as a healthy classic site, then breaks it the way sites are found broken: a
-snapshot left on a VM, a read-only discovery account, a host on the free ESXi licence, a Paravirtual controller on the
-master target, a static IP that will come back as DHCP, a vCenter clock ten minutes fast. Then it runs the preflight.
+The story: the preflight finds the site broken; the operator fixes what the tool can fix; the other teams fix the rest;
+the preflight is re-run and goes; the failback runs through ASR (the fake) and meets a job failure with its hint; the
+operator retries; the run completes; the report is exported. With the TUI the operator plays it; `--headless` plays it
+alone and prints it, for CI and for a quick look. Every peer stops when the demo ends, Ctrl-C and SIGTERM included.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from checks.registry import all_checks
-from checks.sources.vcenter import VCenterSource
-from lab.site import APP, DB, DISCOVERY_USER, MASTER_TARGET, build_lab_site
-from lab.vcenter_admin import VCenterAdmin
-from lab.vcsim import VCSim
-from runner.engine import Selection, collect, evaluate
+from lab.demo_site import DemoSite
+from runner.console import ConsoleUI
+from runner.events import StepFailure
+from runner.plan import Step
 from runner.report import ExitCode
 
-# The peers this demo starts; checks that read other sources are left to the sites that have them.
-DEMO_SOURCES = {"vcenter"}
+REPORT_FORMATS = ["markdown", "html", "json"]
 
 
 def _say(message: str) -> None:
     print(f"demo: {message}", file=sys.stderr, flush=True)
 
 
-def break_the_site(admin: VCenterAdmin) -> None:
-    admin.create_snapshot(APP, "before-windows-update")
-    read_only = admin.add_role("ReadOnly-Discovery", [])
-    admin.set_permission("datacenter", DISCOVERY_USER, read_only, propagate=True)
-    free = admin.add_license("F7EE0-HYPER-V1SOR-FREE0-00000", "esxBasic", "vSphere 7 Hypervisor")
-    admin.assign_license(admin.vm_host(DB), free)
-    admin.add_pvscsi_controller(MASTER_TARGET)
-    admin.set_vm_guest(
-        APP,
-        net=[{"mac": "00:50:56:01:02:03", "network": "VM Network", "dhcp": False,
-              "ips": [{"ip": "10.20.0.21", "prefix": 24, "origin": "manual"}]}],
-        gateway="10.20.0.1",
-        dns=["10.20.0.2"],
-    )
-    admin.set_clock(600)
+class DemoOperator(ConsoleUI):
+    """The operator of a headless demo: confirms gates and manual steps, and retries a failed ASR job once, as its hint says."""
+
+    def __init__(self) -> None:
+        super().__init__(yes=True)
+        self._retried: set[str] = set()
+
+    def decide(self, step: Step, failure: StepFailure, choices: tuple[str, ...]) -> str:
+        if "retry" in choices and step.id not in self._retried:
+            self._retried.add(step.id)
+            print(f"demo: the operator reads the hint, deals with it, and retries {step.id}", file=self.out, flush=True)
+            return "retry"
+        return "stop"
 
 
-def run_demo(format_name: str = "text") -> int:
+def _stop_on_sigterm() -> None:
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def run_demo(headless: bool, output: Path | None = None) -> int:
+    _stop_on_sigterm()
+    with tempfile.TemporaryDirectory(prefix="failback-demo-") as scratch:
+        directory = Path(scratch)
+        demo = DemoSite(directory / "site")
+        try:
+            _say("starting the demo site on loopback: VMware's simulator as vCenter, a fake ARM as Azure and ASR, "
+                 "an sshd as the master target (the first build of the simulator takes about a minute)")
+            demo.start()
+            os.environ.update(demo.env())  # the lab's secrets reach the tool as a real site's do: through the environment
+            _say(f"site file {demo.site_path}")
+            if headless:
+                return _headless_story(demo, directory / "state", output or Path.cwd() / "failback-demo-report")
+            return _tui_story(demo, directory / "state")
+        except KeyboardInterrupt:
+            _say("interrupted")
+            return 130
+        except Exception as exc:  # the demo ends with a message, never a traceback
+            print(f"failback demo: {exc}", file=sys.stderr)
+            return ExitCode.ERROR
+        finally:
+            demo.stop()
+            _say("every lab peer is stopped")
+
+
+def _access(demo: DemoSite):
+    from checks.sitefile import load_site
+    from runner.access import SiteAccess
+
+    return SiteAccess(load_site(demo.site_path), demo.site_path, None)
+
+
+def _tui_story(demo: DemoSite, state_dir: Path) -> int:
+    from runner.preflight import Preflight
+    from tui.demo_app import DemoApp
+
+    access = _access(demo)
+    DemoApp(Preflight(access.site, access=access), state_dir, demo.repair_other_teams).run()
+    return ExitCode.READY
+
+
+def _headless_story(demo: DemoSite, state_dir: Path, output: Path) -> int:
+    from runner.engine import Selection, evaluate
+    from runner.export import export
+    from runner.failback_run import drive, timeline
+    from runner.preflight import Preflight
     from runner.writers import writer_for
 
-    sim = VCSim()
-    _say("building and starting the lab vCenter (VMware's govmomi simulator; the first build takes about a minute)")
-    try:
-        sim.start(username="administrator@vsphere.local", password="demo-Lab-Password-1", timeout=60)
-        with VCenterAdmin(sim) as admin, tempfile.TemporaryDirectory(prefix="failback-demo-") as directory:
-            _say(f"vCenter at {sim.url}; shaping a classic site and breaking it the usual ways")
-            lab = build_lab_site(sim, admin, Path(directory), "classic")
-            break_the_site(admin)
-            _say(f"running the preflight (site file {lab.site_path.name})")
-            site = lab.site()
-            only = frozenset(c.meta.id for c in all_checks() if set(c.meta.sources) <= DEMO_SOURCES)
-            facts = collect(site, {"vcenter": VCenterSource(site, sim.password).collect})
-            report = evaluate(facts, Selection(only=only))
-            sys.stdout.write(writer_for(format_name)(report))
-    except Exception as exc:  # the demo must end with a message, never a traceback
-        print(f"failback demo: {exc}", file=sys.stderr)
-        return ExitCode.ERROR
-    finally:
-        sim.stop()
-    _say("done; the lab vCenter is stopped")
-    return ExitCode.READY
+    access = _access(demo)
+    preflight = Preflight(access.site, access=access)
+    chapter = _chapters()
+
+    chapter("the preflight finds the site broken")
+    sys.stdout.write(writer_for("text")(preflight.run()))
+
+    chapter("the operator applies the fix the tool offers: failback fix --check vm.snapshots")
+    outcome = preflight.fix("vm.snapshots", None, lambda actions: True, dry_run=False)
+    for action in outcome.actions:
+        print(f"  {action.target}: {action.description}")
+    print(f"  {outcome.message}: " + ", ".join(f"{r.target} {r.status.value}" for r in outcome.after))
+
+    chapter("the other teams fix what no tool can")
+    for line in demo.repair_other_teams():
+        print(f"  {line}")
+
+    chapter("the preflight again")
+    again = evaluate(access.collect(Selection()), Selection())
+    sys.stdout.write(writer_for("text")(again))
+    if not again.ready:
+        print("demo: the site is still not ready; the story stops here", file=sys.stderr)
+        return ExitCode.FAIL
+
+    chapter("the failback: reprotect, failover, commit, the manual steps, reprotect to Azure")
+    result = drive(access, DemoOperator(), False, [], state_dir)
+
+    chapter("the report for the change review")
+    report = replace(result.last_gate, timeline=timeline(result.journal)) if result.last_gate else again
+    for path in export(report, REPORT_FORMATS, output):
+        print(f"  written: {path}")
+    return ExitCode.READY if result.outcome.completed else ExitCode.FAIL
+
+
+def _chapters():
+    number = 0
+
+    def chapter(title: str) -> None:
+        nonlocal number
+        number += 1
+        print(f"\n=== {number}. {title}\n", flush=True)
+
+    return chapter
+

@@ -21,11 +21,11 @@ import trustme
 
 
 class _Port:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if not host.startswith("127."):
             raise ValueError(f"{host}: lab ports live on loopback addresses only")
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind((host, 0))
+        self._socket.bind((host, port))
         self.host = host
         self.port = self._socket.getsockname()[1]
 
@@ -64,8 +64,8 @@ class BlackholePort(_Port):
 class _AcceptingPort(_Port):
     """Accepts in a thread and hands each connection to `_serve` on a thread of its own."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        super().__init__(host)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self._socket.listen(128)
         self._closed = threading.Event()
         threading.Thread(target=self._accept_loop, name=f"lab-port-{self.port}", daemon=True).start()
@@ -100,7 +100,7 @@ class _AcceptingPort(_Port):
 
 
 class OpenPort(_AcceptingPort):
-    pass
+    """Give `port` to open one a ClosedPort held: the service started, or the firewall opened."""
 
 
 class TlsPort(_AcceptingPort):

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import collections
+import ctypes
 import re
+import signal
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGTERM when the thread that started it dies, even by SIGKILL."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class LabProcessError(RuntimeError):
@@ -42,7 +50,8 @@ class ChildProcess:
 
     def start(self, ready: str, timeout: float = 10.0) -> ChildProcess:
         """Start it and wait until a line of its output matches `ready` (a regular expression)."""
-        self._process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self._process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                         preexec_fn=_die_with_parent)
         threading.Thread(target=self._drain, name=f"{self.name}-output", daemon=True).start()
         pattern = re.compile(ready)
         deadline = time.monotonic() + timeout

@@ -151,8 +151,9 @@ _ENTRIES = (
         "free-host-memory",
         "Make {shortfall_mb} MB of memory available on host {target_name}",
         (
-            "The VMs coming back to {target_name} need {required_mb} MB; {available_mb} MB is free. ASR error 8038.",
-            "vMotion other VMs away, or set target_host for some of {vms} in the site file.",
+            "The VMs coming back to {target_name} need {required_mb} MB; {available_mb} MB is free (ASR error 8038).",
+            "Free memory on the host the VMs come back to: vMotion other VMs away, or power off what can wait.",
+            "Or set target_host for some of {vms} in the site file, to bring them back to another host.",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),

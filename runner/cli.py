@@ -122,9 +122,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--format", action="append", choices=("json", "html", "markdown", "junit", "csv", "text"), metavar="FORMAT",
                      help="formats of --output, may repeat (default: json and html)")
 
-    demo = commands.add_parser("demo", help="run the preflight on an embedded lab vCenter full of problems",
-                               description="Start VMware's simulator as a lab site with typical failback problems and run the preflight on it.")
-    demo.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    demo = commands.add_parser(
+        "demo", help="the whole product on an embedded demo site: preflight, fixes, the failback, the report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Start a demo site on loopback (VMware's simulator as vCenter, a fake Azure and ASR, an sshd as the\n"
+                    "master target), broken the usual ways: a snapshot, a read-only discovery account, a free ESXi licence,\n"
+                    "a static IP, a closed 9443, a stale configuration-server backup, a disconnected VPN tunnel. Then open\n"
+                    "the dashboard on it: fix, re-run, run the failback (one ASR job fails on purpose), export the report.\n"
+                    "Nothing leaves this machine; every lab peer stops when the demo ends.",
+        epilog="examples:\n  failback demo                      the dashboard; its first notice says what to press\n"
+               "  failback demo --headless           the same story played alone and printed (for CI, or a quick look)")
+    demo.add_argument("--headless", action="store_true", help="play the story without the dashboard and print it (the default when stdout is no terminal)")
+    demo.add_argument("--output", type=Path, metavar="STEM", help="where the headless story writes its reports (STEM.md, .html, .json; default ./failback-demo-report)")
     return parser
 
 
@@ -163,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from lab.demo import run_demo
 
-    return run_demo(args.format)
+    headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
+    return run_demo(headless, args.output)
 
 
 # -- check and collect ------------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def hints_for(errors: list[dict[str, Any]], target: str) -> list[dict[str, Any]]
             hints.append({"code": code, "id": None, "title": f"failback has no remediation for ASR error {code}: follow ASR's recommended action",
                           "steps": [error.get("recommended_action") or "see the job in the Azure portal"]})
         else:
-            hints.append({"code": code, **catalog.get(remediation_id).for_finding(target, error)})
+            hints.append({"code": code, **catalog.get(remediation_id).for_finding(target, error, f"What to do about ASR error {code}")})
     return hints
 
 
@@ -177,7 +177,9 @@ class FailbackRun:
             try:
                 restarted = self.asr.restart(submission.job_id)
             except AsrOperationError as error:
-                self.journal.append(step.id, "failed", errors=[{"code": error.code, "message": error.message}])
+                errors = [{"code": error.code, "message": error.message}]
+                self.journal.append(step.id, "failed", errors=errors)
+                self._failed(step, StepFailure(step.id, f"restarting ASR job {submission.job_id}: {error.message}", errors, hints_for(errors, target)))
                 continue
             self.journal.append(step.id, "submitted", job_id=restarted.job_id, token=restarted.continuation_token, restart=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 from rich.text import Text
@@ -20,7 +22,7 @@ from runner.writers.summary import ordered
 from tui.commands import FailbackCommands
 from tui.modals import ConfirmFix, ExportDialog, HelpScreen
 from tui.result_table import ResultTable
-from tui.run_view import RUN_BINDINGS, RunEventMessage, RunView, TuiRunUI
+from tui.run_view import RUN_BINDINGS, RunEventMessage, RunView, RunWindowClosed, TuiRunUI
 from tui.results import STATUS_FILTERS, ResultFilter, ResultIndex, detail_markdown
 
 def gate_verdict(report: Report, gate: Gate) -> tuple[bool, dict[str, int]]:
@@ -59,6 +61,7 @@ class FailbackApp(App[None]):
         self.index = ResultIndex([])  # the report's results in reading order, sorted and made searchable once
         self.view = ResultFilter(status="problems")
         self.shown: list[Result] = []  # rows of the results table, in order
+        self.closing = threading.Event()  # set as the app quits: a run in its worker stops instead of waiting on a dead screen
         self.sub_title = f"{preflight.site.display_name} ({preflight.site.experience.value})" + (" · offline facts" if preflight.offline else "")
 
     def compose(self) -> ComposeResult:
@@ -84,6 +87,13 @@ class FailbackApp(App[None]):
     def on_mount(self) -> None:
         self._show_filter()
         self.run_preflight()
+
+    def on_unmount(self) -> None:
+        self.closing.set()
+
+    async def action_quit(self) -> None:
+        self.closing.set()
+        await super().action_quit()
 
     # -- running the engine in workers --------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="preflight")
@@ -153,8 +163,13 @@ class FailbackApp(App[None]):
     # -- actions ------------------------------------------------------------------------------------------------------
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        # Focus moves into the tab shown: left on a widget of the hidden tab, it would bring that tab back.
         if tab == "results":
             self.query_one("#table", ResultTable).focus()
+        elif tab == "overview":
+            self.query_one("#problems", ResultTable).focus()
+        else:
+            self.set_focus(None)
 
     def action_search(self) -> None:
         self.action_show_tab("results")
@@ -186,17 +201,25 @@ class FailbackApp(App[None]):
 
     @work(thread=True, exclusive=True, group="run")
     def run_failback(self, resume: bool) -> None:
-        from runner.failback_run import RunRefused, drive
+        from runner.failback_run import RunRefused, drive, timeline
 
         try:
             result = drive(self.preflight.access, TuiRunUI(self), resume, self.preflight.waivers, self.state_dir)
+        except RunWindowClosed:
+            return  # nobody is left to tell; the journal has what happened
         except RunRefused as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", timeout=15)
             return
         except Exception as exc:  # shown to the operator; the journal keeps what happened for --resume
-            self.call_from_thread(self.notify, f"The run stopped: {exc}", severity="error", timeout=15)
+            if not self.closing.is_set():
+                self.call_from_thread(self.notify, f"The run stopped: {exc}", severity="error", timeout=15)
+            return
+        if self.closing.is_set():
             return
         outcome = result.outcome
+        if result.last_gate is not None:
+            # What an export shows from now on: the last gate's verdict with the run's timeline, for the change review.
+            self.call_from_thread(self.show_report, replace(result.last_gate, timeline=timeline(result.journal)))
         self.call_from_thread(self.notify, "Failback complete" if outcome.completed else f"Stopped at {outcome.stopped_at}: {outcome.reason}",
                               severity="information" if outcome.completed else "warning", timeout=15)
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Markdown, Static
+from textual.widgets import Button, Input, Label, Markdown, SelectionList, Static
 
 from runner.writers import FORMATS
 
@@ -56,20 +56,29 @@ class ExportDialog(ModalScreen[tuple[list[str], Path] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Export the report: formats")
-            for name in FORMATS:
-                yield Checkbox(name, value=name in ("json", "html", "markdown"), id=f"format-{name}")
-            yield Label("Path (with several formats, the stem: report -> report.json, report.html, ...)")
+            yield Label("Enter exports the report to (a stem: stem.json, stem.html...)")
             yield Input(str(self.default_stem), id="export-path")
+            yield Label("Formats (space toggles)")
+            yield SelectionList[str](*((name, name, name in ("json", "html", "markdown")) for name in FORMATS), id="formats")
             with Horizontal(classes="buttons"):
                 yield Button("Export", id="export", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()  # the path is what changes most; Enter exports from there
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._export()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id != "export":
             self.dismiss(None)
             return
-        formats = [name for name in FORMATS if self.query_one(f"#format-{name}", Checkbox).value]
+        self._export()
+
+    def _export(self) -> None:
+        chosen = set(self.query_one("#formats", SelectionList).selected)
+        formats = [name for name in FORMATS if name in chosen]
         path = self.query_one("#export-path", Input).value.strip()
         if not formats or not path:
             self.notify("Pick at least one format and a path", severity="warning")

@@ -10,13 +10,13 @@ import threading
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, RichLog, Static
 
 from runner.events import EventKind, RunEvent, StepFailure
-from runner.plan import Step
+from runner.plan import Step, StepKind
 
 _MARKS = {"running": "▶", EventKind.STEP_FINISHED: "✔", EventKind.STEP_SKIPPED: "↷", EventKind.STEP_FAILED: "✖"}
 
@@ -37,7 +37,8 @@ class AskStep(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Markdown(f"### {self.title_text}\n\n{self.question}")
+            with VerticalScroll(id="ask-body"):  # a long hint scrolls; the choices stay in view
+                yield Markdown(f"**{self.title_text}**\n\n{self.question}")
             with Horizontal(classes="buttons"):
                 for choice in self.choices:
                     yield Button(f"{choice} ({choice[0]})", id=f"choice-{choice}", variant="primary" if choice in ("yes", "retry") else "default")
@@ -52,13 +53,22 @@ class AskStep(ModalScreen[str | None]):
         self.dismiss(event.button.id.removeprefix("choice-"))
 
 
+class RunWindowClosed(Exception):
+    """The operator left the app while the run went on: it stops where it is, and the journal lets it resume."""
+
+
 class TuiRunUI:
     """The orchestrator's RunUI for the app; called from the worker thread."""
 
     def __init__(self, app) -> None:
         self.app = app
 
+    def _check_open(self) -> None:
+        if self.app.closing.is_set():
+            raise RunWindowClosed("the failback window was closed; resume the run with u, or `failback run --resume`")
+
     def event(self, event: RunEvent) -> None:
+        self._check_open()
         self.app.call_from_thread(self.app.post_message, RunEventMessage(event))
 
     def _ask(self, screen: AskStep) -> str | None:
@@ -68,15 +78,20 @@ class TuiRunUI:
             box["answer"] = answer
             answered.set()
 
+        self._check_open()
         self.app.call_from_thread(self.app.push_screen, screen, done)
-        answered.wait()
+        # Waiting in slices: a question left open when the app quits must not keep the process alive.
+        while not answered.wait(0.2):
+            self._check_open()
         return box.get("answer")
 
     def confirm(self, step: Step, question: str) -> bool:
         return self._ask(AskStep(step.title, question, ("yes", "no"))) == "yes"
 
     def decide(self, step: Step, failure: StepFailure, choices: tuple[str, ...]) -> str:
-        return self._ask(AskStep(step.title, f"{failure.message}. The hint panel says what to do.", choices)) or "stop"
+        # The hint goes into the question itself: at 80x24 the dialog is what the operator sees when deciding.
+        hint = "\n".join(hint_lines(failure.errors, failure.hints, failure.hints if step.kind == StepKind.GATE else []))
+        return self._ask(AskStep(step.title, f"{failure.message}.\n\n{hint}", choices)) or "stop"
 
 
 class RunView(Vertical):
@@ -111,21 +126,28 @@ class RunView(Vertical):
 
 def hint_markdown(event: RunEvent) -> str:
     """ASR's own words first, then our remediation for each error code (or the gate's failing checks)."""
-    lines = [f"### {event.step}: {event.message}", ""]
-    for error in event.data.get("errors", []):
+    heading = [f"**{event.step}: {event.message}**", ""]  # bold, not a heading: headings do not wrap at 80 columns
+    return "\n".join(heading + hint_lines(event.data.get("errors", []), event.data.get("hints", []), event.data.get("problems", [])))
+
+
+def hint_lines(errors: list[dict], hints: list[dict], problems: list[dict]) -> list[str]:
+    lines: list[str] = []
+    for error in errors:
         lines.append(f"**ASR error {error.get('code')}**: {error.get('message')}")
         if error.get("possible_causes"):
             lines.append(f"- possible causes: {error['possible_causes']}")
         if error.get("recommended_action"):
             lines.append(f"- ASR recommends: {error['recommended_action']}")
         lines.append("")
-    for hint in event.data.get("hints", []):
+    for hint in hints:
+        if "title" not in hint:
+            continue  # a gate's problems, listed below
         lines.append(f"**{hint.get('title')}**")
         lines += [f"{n}. {step}" for n, step in enumerate(hint.get("steps", []), 1)]
         lines.append("")
-    for problem in event.data.get("problems", []):
+    for problem in problems:
         lines.append(f"- {problem['status'].upper()} `{problem['check']}` on `{problem['target']}`: {problem['message']}")
-    return "\n".join(lines)
+    return lines
 
 
 RUN_BINDINGS = [Binding("a", "start_run(False)", "Run", id="run-start", show=False),

@@ -72,11 +72,16 @@ class AsrActions:
         return job
 
     def start_plan(self, vault, plan, operation: str) -> Job:
-        """A recovery plan's operation: one job for the plan, running a job per item; it fails if any of them fails."""
+        """A recovery plan's operation: one job for the plan, running a job per item; it fails if any of them fails.
+
+        As ASR does when a failed plan job is restarted, items the operation already moved on are left alone.
+        """
         items = [item for _, _, item in vault.protected_items() if item.name in plan.item_names]
         if operation != "Commit" and operation not in plan.allowed_operations:
             raise ArmError(400, "OperationNotAllowed", f"{operation} is not allowed on recovery plan {plan.name}.")
-        children = [self.start(vault, item, operation, on_behalf_of_plan=True) for item in items]
+        done_stages = {after for (name, _), after in _TRANSITIONS.items() if name == operation}
+        pending = [item for item in items if stage_of(item) not in done_stages or (operation, stage_of(item)) in _TRANSITIONS]
+        children = [self.start(vault, item, operation, on_behalf_of_plan=True) for item in pending]
         with self._lock:
             self.submitted.append((operation, plan.name))
         job = vault.add_job(Job(operation, plan.name))
