@@ -229,11 +229,23 @@ class Vm(_Section):
     target_host: str | None = None  # where it comes back; defaults to the host it ran on
     datastore: str | None = None  # where its disks come back; defaults to where they are
     root_filesystem: str | None = None  # filesystem of its root/boot volume: "xfs" or "reiserfs" need extra master target packages
+    # The guest OS account VMware Tools guest operations log in with (to restore its static IP); defaults to [guest_operations].
+    guest_user: str | None = None
+    guest_password_env: str | None = None  # the environment variable holding its password
 
     @field_validator("root_filesystem")
     @classmethod
     def _lowercase(cls, value: str | None) -> str | None:
         return value.strip().lower() if value is not None else None
+
+
+class GuestOperations(_Section):
+    """Site-wide defaults for VMware Tools guest operations (the static IP restore after failback)."""
+
+    user: str | None = None  # a guest account that may reconfigure the network (root, or Administrator)
+    password_env: str | None = None
+    program_timeout_seconds: float = Field(120.0, gt=0, le=3600)  # a script running longer in the guest is stopped
+    verify_seconds: float = Field(60.0, gt=0, le=1800)  # how long vCenter's guest info may take to show the restored address
 
 
 class Policy(_Section):
@@ -259,6 +271,7 @@ class Site(_Section):
     master_targets: list[MasterTarget] = []
     vms: list[Vm] = []
     endpoints: list[Endpoint] = []
+    guest_operations: GuestOperations = GuestOperations()
     policy: Policy = Policy()
     # Not a file key: the file's stem, so reports can name a site whose file has no `name`.
     source_stem: str | None = None
@@ -279,6 +292,12 @@ class Site(_Section):
         if vm.master_target is not None:
             return next(mt for mt in self.master_targets if mt.name == vm.master_target)
         return self.master_targets[0] if len(self.master_targets) == 1 else None
+
+    def guest_account(self, vm: Vm) -> tuple[str, str] | None:
+        """The guest user and the environment variable of its password for this VM, when the site names both."""
+        user = vm.guest_user or self.guest_operations.user
+        password_env = vm.guest_password_env or self.guest_operations.password_env
+        return (user, password_env) if user and password_env else None
 
     def vms_served_by(self, master_target: MasterTarget) -> list[Vm]:
         return [vm for vm in self.vms if self.master_target_for(vm) == master_target]

@@ -178,6 +178,9 @@ def missing_environment(site: Site, path: Path) -> list[Problem]:
         wanted.append((("config_server", "backup_ssh_key_passphrase_env"), site.config_server.backup_ssh_key_passphrase_env))
     for index, master_target in enumerate(site.master_targets):
         wanted.append((("master_targets", index, "ssh_key_passphrase_env"), master_target.ssh_key_passphrase_env))
+    wanted.append((("guest_operations", "password_env"), site.guest_operations.password_env))
+    for index, vm in enumerate(site.vms):
+        wanted.append((("vms", index, "guest_password_env"), vm.guest_password_env))
     return [
         Problem(str(path), _line_of(lines, location), _dotted(location), f"environment variable {variable} is not set")
         for location, variable in wanted

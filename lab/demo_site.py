@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from checks.vcenter.permissions import required_privileges
 from lab.endpoints import ClosedPort, OpenPort, TlsPort, certificate
 from lab.fake_arm import scenarios
 from lab.fake_arm.scenarios import LabAzure, start_lab
-from lab.fake_arm.state import JobError, SecurityRule
+from lab.fake_arm.state import JobError, ProtectedItem, SecurityRule
+from lab.guest import install_guest
 from lab.master_target import LabMasterTarget, ubuntu_master_target
 from lab.site import APP, APPLIANCE, DB, DISCOVERY_ROLE, DISCOVERY_USER, PASSWORD_ENV, LabSite, build_lab_site
 from lab.sshd import SshKeys
@@ -34,6 +36,10 @@ from lab.vcsim import VCSim
 VCENTER_PASSWORD = "demo-Lab-Password-1"  # a lab secret, passed to the tool through the environment like a real one
 FREE_LICENCE = ("F7EE0-HYPER-V1SOR-FREE0-00000", "esxBasic", "vSphere 7 Hypervisor")
 STATIC_IP = {"ip": "10.20.0.21", "prefix": 24, "gateway": "10.20.0.1", "dns": ["10.20.0.2"]}
+APP_MAC = "00:50:56:01:02:03"
+DHCP_LEASE = "10.20.0.157/24"  # what app01 gets when it comes back on-prem, until its static address is restored
+GUEST_PASSWORD_ENV = "FAILBACK_DEMO_GUEST_PASSWORD"
+GUEST_PASSWORD = "demo-Guest-Password-1"
 # The failover job ASR fails once: the scripted failure of the rehearsal, with ASR's own words and our hint.
 SCRIPTED_FAILURE = JobError(
     "8038", "The virtual machine could not be powered on: the host does not have enough memory.",
@@ -72,6 +78,7 @@ class DemoSite:
         self.site_path = directory / "demo-site.toml"
         self.backups = directory / "cs-backups"
         self._data_port: ClosedPort | OpenPort | None = None
+        self._vcenter_lock = threading.Lock()  # the fake ARM's request threads and the demo share one vCenter session
 
     # -- life -------------------------------------------------------------------------------------------------------
     def start(self) -> DemoSite:
@@ -94,7 +101,8 @@ class DemoSite:
     def env(self) -> dict[str, str]:
         """The secrets the tool reads from the environment, as on a real site."""
         assert self.vcenter and self.azure
-        return {key: value for key, value in {**self.vcenter.env(), **self.azure.env()}.items() if key.startswith("FAILBACK_")}
+        secrets = {**self.vcenter.env(), **self.azure.env(), GUEST_PASSWORD_ENV: GUEST_PASSWORD}
+        return {key: value for key, value in secrets.items() if key.startswith("FAILBACK_")}
 
     def _start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -124,6 +132,12 @@ class DemoSite:
         self._stack.callback(lambda: self._data_port and self._data_port.close())
         self.backups.mkdir()
         self._write_backup(age=dt.timedelta(days=40))
+
+        # app01 is an Ubuntu guest VMware Tools can reach: the run restores its static IP through guest operations.
+        guest = install_guest(self.directory / "guests" / APP, "ubuntu-netplan", mac=APP_MAC, dhcp_address=DHCP_LEASE,
+                              dhcp_gateway=STATIC_IP["gateway"], dhcp_dns=tuple(STATIC_IP["dns"]), hostname=APP)
+        admin.set_guest_operations(APP, guest.root, "root", GUEST_PASSWORD)
+        self.azure.arm.actions.on_stage = self._on_prem_follows_asr
 
         self._write_site(master_target, keys, known_hosts, config_server.port, process_server.port)
         self._break()
@@ -172,6 +186,8 @@ class DemoSite:
         ]
         for vm in vcenter.vms:
             lines += ["[[vms]]", f'name = "{vm}"']
+            if vm == APP:
+                lines += ['guest_user = "root"', f'guest_password_env = "{GUEST_PASSWORD_ENV}"']
         lines += ["[policy]", "probe_timeout_seconds = 2"]
         azure = self.azure.azure_section(job_poll_seconds=0.5, retry_total=2, timeout_seconds=10)
         self.site_path.write_text("\n".join(lines) + "\n" + azure)
@@ -217,6 +233,22 @@ class DemoSite:
         self._vpn_tunnel("Connected")
         done.append("network team: brought the VPN tunnel back up")
         return done
+
+    def _on_prem_follows_asr(self, item: ProtectedItem, stage: str) -> None:
+        """A VM failed over to on-prem powers on there, VMware Tools running, on the DHCP lease it gets back."""
+        assert self.vcenter
+        if stage != "failed_back" or item.friendly_name not in self.vcenter.vms:
+            return
+        name = item.friendly_name
+        address, prefix = (DHCP_LEASE if name == APP else "10.20.0.158/24").split("/")
+        with self._vcenter_lock:
+            admin = self.vcenter.admin
+            if admin.power_state(name) != "poweredOn":
+                admin.power_on(name)
+            admin.set_vm_guest(name, tools_running_status="guestToolsRunning", guest_family="linuxGuest",
+                               net=[{"mac": APP_MAC if name == APP else "00:50:56:01:02:04", "network": "VM Network", "dhcp": True,
+                                     "ips": [{"ip": address, "prefix": int(prefix), "origin": "dhcp"}]}],
+                               gateway=STATIC_IP["gateway"], dns=STATIC_IP["dns"])
 
     def _vpn_tunnel(self, status: str) -> None:
         assert self.azure

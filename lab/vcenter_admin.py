@@ -177,6 +177,9 @@ class VCenterAdmin:
         pool = self.read(compute_resource, "resourcePool")["resourcePool"]
         self._wait(self._vm(vm).RelocateVM_Task(spec=vim.vm.RelocateSpec(host=target, pool=pool)))
 
+    def power_state(self, vm: str) -> str:
+        return str(self._vm(vm).runtime.powerState)
+
     def power_on(self, vm: str) -> None:
         self._wait(self._vm(vm).PowerOnVM_Task())
 
@@ -391,3 +394,21 @@ class VCenterAdmin:
     def set_clock(self, offset_seconds: float) -> None:
         """Move vCenter's clock (ServiceInstance.CurrentTime) by offset_seconds from real time."""
         self._lab("clock", offset_seconds=offset_seconds)
+
+    # --- VMware Tools guest operations (the simulator's, see lab/vcsim/guest_ops.go)
+
+    def set_guest_operations(self, vm: str, root: Path | None, username: str = "root", password: str = "guest-Secret-1") -> None:
+        """Give the VM a simulated guest: `root` (a directory, e.g. one lab.guest.install_guest filled)
+        stands for its file system, and only `username`/`password` may log in. None detaches it.
+
+        Guest operations also need the VM powered on and VMware Tools running (set_vm_guest)."""
+        if root is None:
+            self._lab("guest", moref=self._moref(vim.VirtualMachine, vm), root="")
+            return
+        self._lab(
+            "guest",
+            moref=self._moref(vim.VirtualMachine, vm),
+            root=str(Path(root).resolve()),
+            username=username,
+            password=password,
+        )

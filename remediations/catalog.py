@@ -171,7 +171,11 @@ _ENTRIES = (
         "Plan the restore of {target_name}'s static IP after failback",
         (
             "{target_name} has a static address on-premises today: {addresses} (gateway {gateway}, DNS {dns}).",
-            "It comes back on DHCP. Keep this report; after failback log on through the VM console and set the address back.",
+            "It comes back on DHCP. Keep this report as JSON: it is the record of what to restore.",
+            "After failback, `failback fix --check guest.ip_mode --target {target} --record REPORT.json` sets it again inside "
+            "the guest through VMware Tools guest operations (`failback run` does it at its static-IP step), when the site file "
+            "gives the VM guest_user and guest_password_env; --dry-run shows the exact commands first.",
+            "Without guest credentials, log on through the VM console and set the address back by hand.",
             "Then run `failback check --gate after-failback` to confirm it.",
         ),
         (_ASR_VMWARE_FAILBACK, _ASR_MODERNIZED_FAILBACK),

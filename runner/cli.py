@@ -30,7 +30,7 @@ examples:
   failback report --from cab/preflight.json --format markdown --output cab/preflight.md
   failback check --site site.toml --baseline last.json --format json --format junit --output preflight
   failback diff last.json preflight.json --format markdown   what got worse, better, new, gone
-  failback demo                                     the whole preflight on an embedded lab vCenter
+  failback demo [--headless]                        the whole product on an embedded demo site (no Azure, no vCenter)
 """
 
 
@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     consent.add_argument("--dry-run", action="store_true", help="show what would change and change nothing")
     consent.add_argument("--yes", action="store_true", help="apply without asking (no terminal and no --yes means declined)")
     fix.add_argument("--audit-log", type=Path, metavar="FILE", help="where fixes are recorded (default: ~/.local/state/failback/audit.jsonl)")
+    fix.add_argument("--record", type=Path, metavar="BEFORE.json",
+                     help="guest.ip_mode: the JSON report or facts bundle saved before failback, whose static IPs are to be restored")
 
     tui = commands.add_parser("tui", help="the interactive dashboard: go/no-go, problems, fixes, export",
                               description="Open the terminal dashboard (q quits, ? shows the keys).")
@@ -389,8 +391,16 @@ def _fix(args: argparse.Namespace) -> int:
         show(actions)
         return confirm(actions)
 
+    collect = access.collect
+    if args.record is not None:
+        from runner.ip_record import RecordFileError, load_records, with_records
+
+        try:
+            collect = with_records(collect, load_records(args.record))
+        except RecordFileError as exc:
+            raise UsageError(str(exc)) from None
     try:
-        outcome = run_fix(access.site, args.check, args.target, access.collect, {fix.source: access.secrets(fix.source)},
+        outcome = run_fix(access.site, args.check, args.target, collect, {fix.source: access.secrets(fix.source)},
                           confirm_after_showing, dry_run=args.dry_run, audit_log=args.audit_log)
     except AccessError as exc:
         raise UsageError(str(exc)) from None

@@ -16,6 +16,7 @@ from checks.sources.errors import SourceError
 from runner.export import export
 from runner.orchestrator import AsrOperationError, FailbackRun, RunOutcome, RunUI
 from runner.plan import FailbackPlan, VmAfterFailback, build_plan
+from remediations.guest_ip.config import record_from_evidence
 from runner.report import ExitCode, Report
 from runner.waivers import Waiver
 
@@ -37,8 +38,9 @@ def plan_for(access: SiteAccess) -> FailbackPlan:
     for vm in site.vms:
         evidence = records.get(vm.name, {})
         static = evidence.get("addresses", []) if evidence.get("back_on_dhcp") else []
+        record = record_from_evidence(evidence) if static and evidence.get("told_by") == "vcenter" else None
         vms.append(VmAfterFailback(vm.name, tuple(static), evidence.get("gateway"), tuple(evidence.get("dns", [])),
-                                   linux=evidence.get("os_family") != "windows"))
+                                   linux=evidence.get("os_family") != "windows", ip_record=record))
     azure = site.azure
     return build_plan(site.display_name, site.experience, [vm.name for vm in site.vms], vms,
                       azure.recovery_plan if azure else None, azure.recovery_point if azure else "latest")
@@ -73,6 +75,7 @@ def interrupted_run(access: SiteAccess, state_dir: Path | None) -> bool:
 def drive(access: SiteAccess, ui: RunUI, resume: bool, waivers: list[Waiver], state_dir: Path | None) -> RunResult:
     """Run (or resume) the site's failback with this front end; one run per site at a time. Raises RunRefused."""
     from runner.asr_operations import AsrOperations
+    from runner.static_ip_step import StaticIpAutomation
 
     site = access.site
     if site.azure is None:
@@ -106,7 +109,8 @@ def drive(access: SiteAccess, ui: RunUI, resume: bool, waivers: list[Waiver], st
             except SourceError as exc:
                 raise RunRefused(exc.reason) from None
             try:
-                outcome = FailbackRun(plan, asr, journal, preflight, ui, poll_seconds=site.azure.job_poll_seconds).run()
+                automation = StaticIpAutomation(site, access.vcenter_password)
+                outcome = FailbackRun(plan, asr, journal, preflight, ui, poll_seconds=site.azure.job_poll_seconds, automation=automation).run()
             finally:
                 asr.close()
             return RunResult(outcome, gates[-1] if gates else None, journal)
@@ -115,8 +119,12 @@ def drive(access: SiteAccess, ui: RunUI, resume: bool, waivers: list[Waiver], st
 
 
 def print_plan(access: SiteAccess) -> int:
+    from runner.static_ip_step import StaticIpAutomation
+
+    automation = StaticIpAutomation(access.site, access.vcenter_password)
     for number, step in enumerate(plan_for(access).steps, 1):
-        print(f"{number:>2}. [phase {step.phase}] {step.title}" + (" (optional)" if step.optional else ""))
+        print(f"{number:>2}. [phase {step.phase}] {step.title}" + (" (optional)" if step.optional else "")
+              + (" (done by the tool through VMware Tools, after showing the commands)" if automation.handles(step) else ""))
         for line in step.instructions:
             print(f"      {line}")
     return ExitCode.READY

@@ -65,6 +65,9 @@ def run_fix(
         return FixOutcome(ExitCode.READY, f"nothing to fix: {check_id} passes on {', '.join(r.target for r in results)}", after=results)
 
     actions = [fix.plan(result, facts) for result in broken]
+    inspect = getattr(fix, "inspect", None)  # a fix that must look (read-only) at its target to say exactly what it will do
+    if inspect is not None:
+        actions = [inspect(action, site, secrets) if action.refused is None else action for action in actions]
     doable = [action for action in actions if action.refused is None]
     if dry_run:
         return FixOutcome(ExitCode.READY, "dry run: nothing was changed", actions)

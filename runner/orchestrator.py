@@ -55,6 +55,22 @@ class RunUI(Protocol):
     def decide(self, step: Step, failure: StepFailure, choices: tuple[str, ...]) -> str: ...
 
 
+class StepAutomationError(Exception):
+    """An automated manual step could not be previewed or done; manual_steps say how to do it by hand."""
+
+    def __init__(self, message: str, manual_steps: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.message, self.manual_steps = message, manual_steps
+
+
+class StepAutomation(Protocol):
+    """Manual steps the tool can do itself: the restore of a static IP through VMware Tools (runner/static_ip_step.py)."""
+
+    def handles(self, step: Step) -> bool: ...
+    def preview(self, step: Step) -> list[str]: ...  # read-only: what it finds and exactly what it will run
+    def apply(self, step: Step) -> str: ...  # do it and verify it; raises StepAutomationError
+
+
 class RunStopped(Exception):
     def __init__(self, step: str, reason: str):
         super().__init__(reason)
@@ -85,8 +101,9 @@ def hints_for(errors: list[dict[str, Any]], target: str) -> list[dict[str, Any]]
 class FailbackRun:
     def __init__(self, plan: FailbackPlan, asr: AsrPort, journal: Journal, preflight: Callable[[Gate], Report], ui: RunUI,
                  poll_seconds: float = 10.0, wait_timeout_seconds: float = 6 * 3600, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, automation: StepAutomation | None = None):
         self.plan, self.asr, self.journal, self.preflight, self.ui = plan, asr, journal, preflight, ui
+        self.automation = automation
         self.poll_seconds, self.wait_timeout_seconds = poll_seconds, wait_timeout_seconds
         self._clock, self._sleep = clock, sleep
 
@@ -244,6 +261,39 @@ class FailbackRun:
         self._finish(step, "replication to on-premises is healthy for every item")
 
     def _manual(self, step: Step) -> None:
+        if self.automation is not None and self.automation.handles(step):
+            self._automated(step)
+            return
+        self._confirmed_by_hand(step)
+
+    def _automated(self, step: Step) -> None:
+        """Preview at the confirmation, then do and verify; declined, it is the operator's by hand again."""
+        while True:
+            try:
+                preview = self.automation.preview(step)
+                question = f"{step.title} through VMware Tools guest operations: apply this?"
+                self._emit(EventKind.WAITING, step, "\n      ".join([question, *preview]), instructions=preview)
+                if not self.ui.confirm(step, question):
+                    self._confirmed_by_hand(step)
+                    return
+                self.journal.append(step.id, "applying")
+                self._finish(step, self.automation.apply(step), automated=True)
+                return
+            except StepAutomationError as error:
+                self.journal.append(step.id, "failed", reason=error.message)
+                failure = StepFailure(step.id, error.message, hints=[{"id": None, "title": f"{step.title} by hand",
+                                                                       "steps": list(error.manual_steps or step.instructions)}])
+                self._emit(EventKind.STEP_FAILED, step, failure.message, hints=failure.hints)
+                choice = self.ui.decide(step, failure, ("retry", "skip", "stop"))
+                if choice == "retry":
+                    continue
+                if choice == "skip":
+                    self.journal.append(step.id, "skipped")
+                    self._emit(EventKind.STEP_SKIPPED, step, f"{step.title}: skipped by the operator")
+                    return
+                raise RunStopped(step.id, f"{error.message}; resume once its cause is removed, or do it by hand") from None
+
+    def _confirmed_by_hand(self, step: Step) -> None:
         question = " ".join(step.instructions) + " Done?"
         self._emit(EventKind.WAITING, step, question, instructions=list(step.instructions))
         if self.ui.confirm(step, question):

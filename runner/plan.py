@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from checks.model import Experience, Gate
+from remediations.guest_ip.config import manual_steps
 
 # ASR's provider of an item failed over to Azure, by experience; after failback it is the reverse one.
 FORWARD_PROVIDER = {Experience.CLASSIC: "InMageAzureV2", Experience.MODERNIZED: "InMageRcm"}
@@ -41,6 +42,7 @@ class Step:
     instructions: tuple[str, ...] = ()  # for manual steps
     recovery_plan: str | None = None  # failover and commit of a whole plan
     optional: bool = False  # asked for, never done by default (the removal of the old Azure VMs)
+    ip_record: dict[str, Any] | None = None  # static-IP steps: what vCenter recorded before failback, for the automated restore
 
     def describe(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in ((), None, False)}
@@ -75,6 +77,7 @@ class VmAfterFailback:
     gateway: str | None = None
     dns: tuple[str, ...] = ()
     linux: bool = True
+    ip_record: dict[str, Any] | None = None  # guest.ip_mode's record (with MACs and prefixes), when vCenter told it
 
 
 def build_plan(site_name: str, experience: Experience, items: list[str], vms: list[VmAfterFailback],
@@ -99,11 +102,8 @@ def build_plan(site_name: str, experience: Experience, items: list[str], vms: li
             add(Step(f"commit:{item}", StepKind.COMMIT, f"Commit the failover of {item}", 2, (item,)))
     for vm in vms:
         if vm.static_addresses:
-            add(Step(f"manual:static-ip:{vm.name}", StepKind.MANUAL, f"Restore the static IP of {vm.name}", 2, (vm.name,), instructions=(
-                f"{vm.name} came back on DHCP. From the VM console set {', '.join(vm.static_addresses)}"
-                + (f", gateway {vm.gateway}" if vm.gateway else "") + (f", DNS {', '.join(vm.dns)}" if vm.dns else "") + ".",
-                "Check that the application's clients reach it at that address.",
-            )))
+            add(Step(f"manual:static-ip:{vm.name}", StepKind.MANUAL, f"Restore the static IP of {vm.name}", 2, (vm.name,),
+                     instructions=manual_steps(vm.name, vm.static_addresses, vm.gateway, vm.dns), ip_record=vm.ip_record))
         if vm.linux:
             add(Step(f"manual:network-manager:{vm.name}", StepKind.MANUAL, f"Reinstall NetworkManager on {vm.name}", 2, (vm.name,), instructions=(
                 f"ASR removed NetworkManager from {vm.name} in Azure. On the VM: install it again (apt-get install network-manager, "

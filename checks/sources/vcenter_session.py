@@ -123,3 +123,20 @@ def _connect(settings: VCenter, password: str) -> tuple[Any, dict[str, Any]]:
         raise SourceError("auth", f"vCenter {settings.host}: {settings.user} may not log in ({exc.msg})") from None
     return si, trust
 
+
+
+def vms_named(si: Any, name: str) -> list[Any]:
+    """The VMs of that name, found through one PropertyCollector retrieval (no lazy reads)."""
+    from pyVmomi import vim, vmodl
+
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    try:
+        traverse = vmodl.query.PropertyCollector.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+        )
+        return [item.obj for item in content.propertyCollector.RetrieveContents([spec]) if item.propSet[0].val == name]
+    finally:
+        view.DestroyView()

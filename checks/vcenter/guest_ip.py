@@ -3,6 +3,9 @@
 vCenter's guest network information tells it while the VM runs on-prem; during a failback the VM is off and vCenter
 usually has none, so ASR's discovery of the on-prem NICs tells it instead, when the Azure facts were collected. The
 Azure NICs' allocation is evidence either way: it is what the VM runs on until failback.
+
+After failback, the record taken before it (a saved report's evidence, or a failback run's plan) is in the facts
+under RECORD_SOURCE: the check then tells whether the recorded static address is back, and the fix restores it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ IP_MODE = CheckMeta(
     why="Linux guests, and every guest on modernized sites, come back on DHCP: the application is unreachable until the static address is set again.",
     remediation="plan-static-ip-restore",
 )
+
+
+# Not collected from a peer: the static configuration recorded before failback, by VM name (see runner/ip_record.py).
+RECORD_SOURCE = "ip_record"
 
 
 def static_addresses(nics: list[dict]) -> list[dict]:
@@ -65,6 +72,9 @@ def _ip_mode(facts: Facts, name: str, found: FoundVm | None) -> Result:
     vm_state = f"VM {found.power_state}, tools {detail.get('tools_running_status') or 'unknown'}" if found else ""
     vcenter_silent = f"vCenter has no guest network information: {vm_state}" if found else "not in vCenter"
 
+    recorded = (facts.sources.get(RECORD_SOURCE) or {}).get(name)
+    if recorded and recorded.get("static"):
+        return _against_record(name, target, recorded, detail, evidence, vcenter_silent)
     if detail.get("nics"):
         static = static_addresses(detail["nics"])
         evidence.update(addresses=[f"{a['ip']}/{a['prefix']}" for a in static], static=static, gateway=detail.get("gateway"),
@@ -90,3 +100,21 @@ def _ip_mode(facts: Facts, name: str, found: FoundVm | None) -> Result:
     if back_on_dhcp:
         return Result(IP_MODE.id, target, Status.WARN, f"{had_static} and comes back on DHCP: restore it after failback", evidence)
     return Result(IP_MODE.id, target, Status.PASS, f"{name} keeps its static {', '.join(evidence['addresses'])} (classic, Windows)", evidence)
+
+
+def _against_record(name: str, target: str, recorded: dict, detail: dict, evidence: dict[str, Any], vcenter_silent: str) -> Result:
+    """After failback: is the address recorded before it set again, statically? (What vCenter's guest info says.)"""
+    wanted = [f"{a['ip']}/{a['prefix']}" if a.get("prefix") else a["ip"] for a in recorded["static"]]
+    evidence.update(addresses=wanted, static=recorded["static"], gateway=recorded.get("gateway"), dns=recorded.get("dns") or [],
+                    told_by="record")
+    nics = detail.get("nics") or []
+    if not nics:
+        return Result(IP_MODE.id, target, Status.WARN, f"{vcenter_silent}: {name}'s recorded static {', '.join(wanted)} is not confirmed back",
+                      {**evidence, "restore_pending": True})
+    now_static = {f"{a['ip']}/{a['prefix']}" for a in static_addresses(nics)} | {a["ip"] for a in static_addresses(nics)}
+    now = [f"{a['ip']}/{a['prefix']} ({a['origin'] or 'unknown origin'})" for nic in nics for a in nic["addresses"] if ":" not in a["ip"]]
+    if all(address in now_static for address in wanted):
+        return Result(IP_MODE.id, target, Status.PASS, f"{name} has its recorded static {', '.join(wanted)} back", {**evidence, "now": now})
+    return Result(IP_MODE.id, target, Status.WARN,
+                  f"{name} came back without its recorded static {', '.join(wanted)} (now {', '.join(now) or 'no IPv4 address'}): "
+                  "restore it (`failback fix --check guest.ip_mode`)", {**evidence, "now": now, "restore_pending": True})

@@ -10,6 +10,7 @@ AnotherOperationInProgress, as a retried POST whose first attempt was accepted m
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lab.fake_arm.asr_api import item_id, job_named, render_item, vault_id, vault_of
@@ -48,6 +49,8 @@ class AsrActions:
         self._plan_jobs: dict[str, list[Job]] = {}  # a recovery plan's job -> its items' jobs
         self._lock = threading.Lock()
         self.submitted: list[tuple[str, str]] = []  # (operation, item or plan) of every accepted POST, for exactly-once tests
+        # Told of every item that reached a new stage: a whole lab makes the on-prem side follow (a VM failed back runs).
+        self.on_stage: Callable[[ProtectedItem, str], None] | None = None
 
     def fail_next(self, operation: str, error: JobError) -> None:
         """The next job of this operation (ReverseReplicate, PlannedFailover...) fails with this ASR error."""
@@ -126,8 +129,10 @@ class AsrActions:
             job.finish(False, [failure])
             item.allowed_operations = running.allowed_before
         else:
-            job.finish(True)
+            if self.on_stage is not None:
+                self.on_stage(item, running.stage_after)  # before the job ends: whoever polls it sees the world it left
             set_stage(item, running.experience, running.stage_after)
+            job.finish(True)
 
 
 def _accepted(request: Request, group, vault, item: ProtectedItem, job: Job) -> Response:

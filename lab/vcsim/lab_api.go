@@ -38,6 +38,7 @@ func newLabAPI(clock *clockOffset) http.Handler {
 	mux.Handle(labPrefix+"/host", labRoute(setHost))
 	mux.Handle(labPrefix+"/vm", labRoute(setVM))
 	mux.Handle(labPrefix+"/datastore", labRoute(setDatastore))
+	mux.Handle(labPrefix+"/guest", labRoute(setGuest))
 	mux.Handle(labPrefix+"/clock", labRoute(func(req clockRequest) error {
 		clock.set(time.Duration(req.OffsetSeconds * float64(time.Second)))
 		return nil
@@ -316,7 +317,9 @@ func ipStack(guest *types.GuestInfo, req vmRequest) []types.GuestStackInfo {
 	// Tools reports DNS as DHCP-provided when the primary NIC uses DHCP.
 	dns.Dhcp = len(guest.Net) > 0 && usesDHCP(guest.Net[0])
 	stack.DnsConfig = dns
-	if req.Gateway != nil {
+	if req.Gateway != nil && *req.Gateway == "" {
+		stack.IpRouteConfig = &types.NetIpRouteConfigInfo{} // no default route
+	} else if req.Gateway != nil {
 		stack.IpRouteConfig = &types.NetIpRouteConfigInfo{IpRoute: []types.NetIpRouteConfigInfoIpRoute{{
 			Network:      "0.0.0.0",
 			PrefixLength: 0,

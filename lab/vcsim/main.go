@@ -1,6 +1,7 @@
 // Command vcsim runs VMware's govmomi vCenter simulator (simulator.VPX) for failback's lab,
 // extended with what the stock simulator lacks: real privilege checks from permissions,
-// per-host licence assignments, a movable clock and a JSON admin API under /lab.
+// per-host licence assignments, a movable clock, VMware Tools guest operations without Docker
+// (guest_ops.go) and a JSON admin API under /lab.
 //
 // It prints one JSON line {"url": ..., "lab": ...} once it serves, then runs until stdin
 // closes or it receives SIGTERM/SIGINT.
@@ -72,9 +73,10 @@ func main() {
 
 	server := model.Service.NewServer()
 	defer server.Close()
+	_, guests.port, _ = net.SplitHostPort(server.URL.Host)
 	// The server is listening, but nobody knows its port before the line below is printed,
 	// so swapping the handler here cannot race with a request.
-	server.Config.Handler = newFrontHandler(server.Config.Handler, clock)
+	server.Config.Handler = withGuestFiles(newFrontHandler(server.Config.Handler, clock))
 
 	base := url.URL{Scheme: "https", Host: server.URL.Host}
 	announce := struct {
@@ -85,6 +87,7 @@ func main() {
 	fmt.Println(string(line))
 
 	waitForShutdown()
+	stopGuestPrograms()
 }
 
 // installExtensions replaces the stock managers with the extended ones and gives every host
@@ -94,6 +97,7 @@ func installExtensions() *clockOffset {
 	installAuthorizationManager(*content.AuthorizationManager)
 	installLicensing(*content.LicenseManager)
 	installHostDateTimeSystems()
+	installGuestOperations(*content.GuestOperationsManager)
 	return new(clockOffset)
 }
 

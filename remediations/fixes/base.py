@@ -41,3 +41,6 @@ class Fix(Protocol):
     def plan(self, result: Result, facts: Facts) -> FixAction: ...
 
     def apply(self, action: FixAction, site: Site, secrets: Mapping[str, Any]) -> str: ...
+
+    # Optional: inspect(action, site, secrets) -> FixAction looks at the target read-only before the operator is asked
+    # (the dry run too) and returns the action completed with what it found, or refused with why.

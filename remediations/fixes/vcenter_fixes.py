@@ -10,26 +10,13 @@ from checks.facts import Facts
 from checks.model import Result
 from checks.site import Site
 from checks.sources.errors import SourceError
-from checks.sources.vcenter_session import vcenter_session
+from checks.sources.vcenter_session import vcenter_session, vms_named
 from checks.vcenter.inventory import Inventory
 from remediations.fixes.base import FixAction, FixError, subject_name
 
 
 def _vm_by_name(si: Any, name: str) -> Any:
-    """The VM of that name, found through one PropertyCollector retrieval (no lazy reads)."""
-    from pyVmomi import vim, vmodl
-
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    try:
-        traverse = vmodl.query.PropertyCollector.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
-        spec = vmodl.query.PropertyCollector.FilterSpec(
-            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
-            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
-        )
-        matches = [item.obj for item in content.propertyCollector.RetrieveContents([spec]) if item.propSet[0].val == name]
-    finally:
-        view.DestroyView()
+    matches = vms_named(si, name)
     if len(matches) != 1:
         raise FixError(f"expected one VM named {name}, found {len(matches)}: nothing changed")
     return matches[0]

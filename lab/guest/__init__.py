@@ -1,0 +1,285 @@
+"""Simulated Linux guests for the lab vCenter's VMware Tools guest operations.
+
+install_guest() writes a small guest image into a directory: /etc/os-release, the
+distribution's DHCP network configuration in its real format and place, and stub network
+commands (lab/guest/commands.py) in <root>/usr/bin and <root>/usr/sbin. Attach the directory to
+a VM with VCenterAdmin.set_guest_operations(); programs started in the guest then run with
+PATH=<root>/usr/local/sbin:...:<root>/bin:/usr/local/bin:/usr/bin:/bin and FAILBACK_ROOT=<root>,
+so the stubs shadow this machine's commands and scripts reach guest files as
+"${FAILBACK_ROOT:-}/etc/..." (FAILBACK_ROOT is unset on a real guest).
+
+    Distribution        Network configuration                                    Apply commands
+    ubuntu-netplan      /etc/netplan/50-cloud-init.yaml                          netplan generate|apply|get
+    rhel-nmcli          /etc/NetworkManager/system-connections/<if>.nmconnection nmcli connection modify|up|reload...,
+                                                                                 systemctl restart NetworkManager
+    rhel-ifcfg          /etc/sysconfig/network-scripts/ifcfg-<if>                ifdown/ifup <if>, systemctl restart network
+    debian-interfaces   /etc/network/interfaces                                  ifdown/ifup <if>, systemctl restart networking
+
+Every image also has `ip` (addr/route show, add/del) and `systemctl`. Each stub appends its
+command line to <root>/var/log/failback-sim/commands.log.
+
+When an apply command succeeds it writes <root>/run/failback-sim/guestinfo.json, and the lab
+vCenter copies it into the VM's guest.net / guest.ipStack / guest.ipAddress once the guest
+program that ran it ends (see GUESTINFO_SHAPE).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shlex
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.guest import commands
+
+# The file the apply commands write and the lab vCenter reads (lab/vcsim/guest_ops.go, guestInfo).
+GUESTINFO_SHAPE = """\
+{
+  "hostname": "app01",                 # optional: guest.hostName
+  "interfaces": [                      # guest.net, one entry per NIC
+    {"name": "ens192",                 # the guest's device name (vSphere does not report it)
+     "mac": "00:50:56:00:00:01",       # matches the VM's virtual NIC: its network name is reported
+     "dhcp": false,                    # ipConfig.dhcp.ipv4.enable
+     "addresses": [{"ip": "10.0.0.50", "prefix": 24, "origin": "manual"}]}   # origin: manual | dhcp
+  ],
+  "gateway": "10.0.0.1",               # ipStack[0] default route; "" for none
+  "dns": ["10.0.0.2"]                  # ipStack[0].dnsConfig.ipAddress
+}"""
+
+DISTROS = ("ubuntu-netplan", "rhel-nmcli", "rhel-ifcfg", "debian-interfaces")
+
+OS_RELEASE = {
+    "ubuntu-netplan": """\
+PRETTY_NAME="Ubuntu 22.04.4 LTS"
+NAME="Ubuntu"
+VERSION_ID="22.04"
+VERSION="22.04.4 LTS (Jammy Jellyfish)"
+VERSION_CODENAME=jammy
+ID=ubuntu
+ID_LIKE=debian
+UBUNTU_CODENAME=jammy
+""",
+    "rhel-nmcli": """\
+NAME="Red Hat Enterprise Linux"
+VERSION="9.3 (Plow)"
+ID="rhel"
+ID_LIKE="fedora"
+VERSION_ID="9.3"
+PLATFORM_ID="platform:el9"
+PRETTY_NAME="Red Hat Enterprise Linux 9.3 (Plow)"
+ANSI_COLOR="0;31"
+CPE_NAME="cpe:/o:redhat:enterprise_linux:9::baseos"
+""",
+    "rhel-ifcfg": """\
+NAME="CentOS Linux"
+VERSION="7 (Core)"
+ID="centos"
+ID_LIKE="rhel fedora"
+VERSION_ID="7"
+PRETTY_NAME="CentOS Linux 7 (Core)"
+ANSI_COLOR="0;31"
+CPE_NAME="cpe:/o:centos:centos:7"
+""",
+    "debian-interfaces": """\
+PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+""",
+}
+
+# Which stubs each image has, and where (as on the real distribution).
+STUBS = {
+    "ubuntu-netplan": {"usr/sbin/netplan": "netplan"},
+    "rhel-nmcli": {"usr/bin/nmcli": "nmcli"},
+    "rhel-ifcfg": {"usr/sbin/ifup": "ifup", "usr/sbin/ifdown": "ifdown"},
+    "debian-interfaces": {"usr/sbin/ifup": "ifup", "usr/sbin/ifdown": "ifdown"},
+}
+COMMON_STUBS = {"usr/sbin/ip": "ip", "usr/bin/systemctl": "systemctl"}
+
+
+@dataclass(frozen=True)
+class GuestImage:
+    """What install_guest wrote: the guest root and where its network configuration is."""
+
+    root: Path
+    distro: str
+    interface: str
+    mac: str
+    config_path: str  # the network configuration file, as a guest path
+
+    def path(self, guest_path: str) -> Path:
+        """The host path of a guest path."""
+        return self.root / guest_path.lstrip("/")
+
+    def guestinfo(self) -> dict[str, Any]:
+        """The network the guest has now (what the last apply command left)."""
+        return json.loads(self.path(commands.GUESTINFO_FILE).read_text())
+
+    def commands_run(self) -> list[list[str]]:
+        """Every stub command run so far, as argv lists."""
+        log = self.path(commands.COMMANDS_LOG)
+        return [shlex.split(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def install_guest(
+    root: Path | str,
+    distro: str,
+    interface: str = "ens192",
+    mac: str = "00:50:56:00:00:01",
+    dhcp_address: str = "10.0.0.50/24",
+    dhcp_gateway: str = "10.0.0.1",
+    dhcp_dns: tuple[str, ...] = ("10.0.0.2",),
+    hostname: str = "guest",
+    python: str = sys.executable,
+) -> GuestImage:
+    """Write a simulated guest of the given distribution into root (created if needed).
+
+    The interface starts on DHCP with the lease dhcp_address / dhcp_gateway / dhcp_dns, which is
+    also what a DHCP configuration gets when applied. The stubs run with `python` (which needs
+    PyYAML for netplan).
+    """
+    if distro not in DISTROS:
+        raise ValueError(f"unknown distro {distro!r}; choose from {', '.join(DISTROS)}")
+    root = Path(root).resolve()
+    lease = ipaddress.IPv4Interface(dhcp_address)
+    for directory in ("etc", "root", "run/failback-sim", "var/log/failback-sim", "usr/bin", "usr/sbin", "usr/lib/failback-sim"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    (root / "tmp").mkdir(exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+
+    _write(root, "/etc/os-release", OS_RELEASE[distro])
+    _write(root, "/etc/hostname", hostname + "\n")
+    image = {
+        "distro": distro,
+        "interface": interface,
+        "mac": mac.lower(),
+        "lease": {"ip": str(lease.ip), "prefix": lease.network.prefixlen, "gateway": dhcp_gateway, "dns": list(dhcp_dns)},
+    }
+    _write(root, "/" + commands.IMAGE_FILE, json.dumps(image, indent=2) + "\n")
+    config_path = _write_network_config(root, distro, interface, mac.lower())
+
+    library = root / "usr/lib/failback-sim"
+    shutil.copyfile(Path(commands.__file__), library / "failback_guest_commands.py")
+    for stub_path, command in {**COMMON_STUBS, **STUBS[distro]}.items():
+        stub = root / stub_path
+        stub.write_text(_stub(python, command))
+        stub.chmod(0o755)
+
+    # The guest booted and took its DHCP lease.
+    guest = commands.Guest(root)
+    guest.apply(dhcp=True, static=[], gateway="", dns=[])
+    if distro == "rhel-nmcli":
+        commands.nm_load(guest)
+        profile = commands.nm_profiles(guest)[0]
+        commands.nm_set_active(guest, interface, profile.uuid)
+    if distro == "debian-interfaces":
+        _write(root, f"/run/network/ifstate.{interface}", interface + "\n")
+    return GuestImage(root, distro, interface, mac.lower(), config_path)
+
+
+def _stub(python: str, command: str) -> str:
+    return f"""#!{python}
+# The simulated guest's {command} (lab/guest/commands.py).
+import os, sys
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "usr/lib/failback-sim"))
+from failback_guest_commands import main
+sys.exit(main({command!r}, sys.argv[1:], ROOT))
+"""
+
+
+def _write(root: Path, guest_path: str, text: str, mode: int = 0o644) -> None:
+    path = root / guest_path.lstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def _write_network_config(root: Path, distro: str, interface: str, mac: str) -> str:
+    """The distribution's network configuration as its installer leaves it: DHCP on the NIC."""
+    if distro == "ubuntu-netplan":
+        path = "/etc/netplan/50-cloud-init.yaml"
+        _write(root, path, f"""\
+# This file is generated from information provided by the datasource.  Changes
+# to it will not persist across an instance reboot.  To disable cloud-init's
+# network configuration capabilities, write a file
+# /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg with the following:
+# network: {{config: disabled}}
+network:
+    ethernets:
+        {interface}:
+            dhcp4: true
+            match:
+                macaddress: {mac}
+            set-name: {interface}
+    version: 2
+""", mode=0o600)
+    elif distro == "rhel-nmcli":
+        path = f"/etc/NetworkManager/system-connections/{interface}.nmconnection"
+        _write(root, path, f"""\
+[connection]
+id={interface}
+uuid={uuid.uuid5(uuid.NAMESPACE_DNS, interface + mac)}
+type=ethernet
+autoconnect-priority=-999
+interface-name={interface}
+timestamp=1700000000
+
+[ethernet]
+
+[ipv4]
+method=auto
+
+[ipv6]
+addr-gen-mode=eui64
+method=auto
+
+[proxy]
+""", mode=0o600)
+    elif distro == "rhel-ifcfg":
+        path = f"/etc/sysconfig/network-scripts/ifcfg-{interface}"
+        _write(root, path, f"""\
+TYPE=Ethernet
+PROXY_METHOD=none
+BROWSER_ONLY=no
+BOOTPROTO=dhcp
+DEFROUTE=yes
+IPV4_FAILURE_FATAL=no
+IPV6INIT=yes
+IPV6_AUTOCONF=yes
+IPV6_DEFROUTE=yes
+IPV6_FAILURE_FATAL=no
+IPV6_ADDR_GEN_MODE=stable-privacy
+NAME={interface}
+UUID={uuid.uuid5(uuid.NAMESPACE_DNS, interface + mac)}
+DEVICE={interface}
+ONBOOT=yes
+HWADDR={mac.upper()}
+""")
+        _write(root, "/etc/sysconfig/network", "# Created by anaconda\n")
+    else:
+        path = "/etc/network/interfaces"
+        _write(root, path, f"""\
+# This file describes the network interfaces available on your system
+# and how to activate them. For more information, see interfaces(5).
+
+source /etc/network/interfaces.d/*
+
+# The loopback network interface
+auto lo
+iface lo inet loopback
+
+# The primary network interface
+allow-hotplug {interface}
+iface {interface} inet dhcp
+""")
+        (root / "etc/network/interfaces.d").mkdir(parents=True, exist_ok=True)
+    return path
