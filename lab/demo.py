@@ -92,7 +92,6 @@ def _tui_story(demo: DemoSite, state_dir: Path) -> int:
 
 
 def _headless_story(demo: DemoSite, state_dir: Path, output: Path) -> int:
-    from runner.engine import Selection, evaluate
     from runner.export import export
     from runner.failback_run import drive, timeline
     from runner.preflight import Preflight
@@ -116,7 +115,7 @@ def _headless_story(demo: DemoSite, state_dir: Path, output: Path) -> int:
         print(f"  {line}")
 
     chapter("the preflight again")
-    again = evaluate(access.collect(Selection()), Selection())
+    again = preflight.run()
     sys.stdout.write(writer_for("text")(again))
     if not again.ready:
         print("demo: the site is still not ready; the story stops here", file=sys.stderr)

@@ -16,19 +16,17 @@ import contextlib
 import datetime as dt
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import trustme
 
-from checks.vcenter.permissions import required_privileges
 from lab.endpoints import ClosedPort, OpenPort, TlsPort, certificate
 from lab.fake_arm import scenarios
 from lab.fake_arm.scenarios import LabAzure, start_lab
 from lab.fake_arm.state import JobError, ProtectedItem, SecurityRule
 from lab.guest import install_guest
 from lab.master_target import LabMasterTarget, ubuntu_master_target
-from lab.site import APP, APPLIANCE, DB, DISCOVERY_ROLE, DISCOVERY_USER, PASSWORD_ENV, LabSite, build_lab_site
+from lab.site import APP, APPLIANCE, DB, DISCOVERY_ROLE, DISCOVERY_USER, PAID_LICENCE, PASSWORD_ENV, LabSite, build_lab_site, grant_discovery_role
 from lab.sshd import SshKeys
 from lab.vcenter_admin import VCenterAdmin
 from lab.vcsim import VCSim
@@ -45,25 +43,6 @@ SCRIPTED_FAILURE = JobError(
     "8038", "The virtual machine could not be powered on: the host does not have enough memory.",
     possible_causes="Other virtual machines use the memory of the host the VM fails back to.",
     recommended_action="Free memory on the host (power off or migrate other VMs), then retry the failover.",
-)
-
-
-@dataclass(frozen=True)
-class Problem:
-    check: str
-    target: str
-    what: str
-    fixed_by: str  # "failback fix" or the team that fixes it by hand
-
-
-PROBLEMS = (
-    Problem("vm.snapshots", f"vm:{APP}", f"a snapshot left on {APP}", "failback fix (x in the TUI)"),
-    Problem("vcenter.permissions", "", "the discovery account ASR uses is read-only", "the vSphere team"),
-    Problem("esxi.license", "", f"the host of {DB} runs the free ESXi licence", "the vSphere team"),
-    Problem("guest.ip_mode", f"vm:{APP}", f"{APP} (Linux) has a static IP that comes back as DHCP", "the run's restore step"),
-    Problem("network.ports", "", "the master target's 9443 is closed", "the network team"),
-    Problem("cs.backup", "", "the configuration server's newest backup is 40 days old", "the backup team"),
-    Problem("network.vpn", "", "a VPN tunnel is disconnected", "the network team"),
 )
 
 
@@ -216,11 +195,9 @@ class DemoSite:
         assert self.vcenter and self._data_port
         admin = self.vcenter.admin
         done = []
-        server_privileges = [p.privId for p in admin.content.authorizationManager.privilegeList]
-        role = admin.add_role(f"{DISCOVERY_ROLE}-granted", required_privileges(server_privileges))
-        admin.set_permission("datacenter", DISCOVERY_USER, role, propagate=True)
+        grant_discovery_role(admin, f"{DISCOVERY_ROLE}-granted")
         done.append(f"vSphere team: gave {DISCOVERY_USER} the Azure Site Recovery privileges on the datacenter")
-        paid = admin.add_license("AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", "esx.enterprisePlus.cpuPackage", "vSphere 7 Enterprise Plus")
+        paid = admin.add_license(*PAID_LICENCE)
         admin.assign_license(admin.vm_host(DB), paid)
         done.append(f"vSphere team: licensed the host of {DB} with vSphere Enterprise Plus")
         if isinstance(self._data_port, ClosedPort):

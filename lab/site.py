@@ -20,7 +20,7 @@ from lab.vcsim import VCSim
 PASSWORD_ENV = "FAILBACK_LAB_VCENTER_PASSWORD"
 DISCOVERY_USER = "asr-discovery@vsphere.local"
 DISCOVERY_ROLE = "Azure_Site_Recovery"
-PAID_EDITION = ("esx.enterprisePlus.cpuPackage", "vSphere 7 Enterprise Plus")
+PAID_LICENCE = ("AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", "esx.enterprisePlus.cpuPackage", "vSphere 7 Enterprise Plus")
 GIB = 1024**3
 
 # Lab VM names, and the simulator's names they replace (govmomi's VPX model with one cluster and one standalone host).
@@ -75,6 +75,13 @@ class LabSite:
         return load_site(self.site_path)
 
 
+def grant_discovery_role(admin: VCenterAdmin, role_name: str) -> None:
+    """A role with every privilege ASR needs, given to the discovery account on the datacenter, propagated."""
+    server_privileges = [p.privId for p in admin.content.authorizationManager.privilegeList]
+    role = admin.add_role(role_name, required_privileges(server_privileges))
+    admin.set_permission("datacenter", DISCOVERY_USER, role, propagate=True)
+
+
 def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience: str = "classic") -> LabSite:
     """Shape a fresh simulator (started with 2 VMs per resource pool) into the healthy baseline and write its site file."""
     cluster_vms = sorted(name for name in admin.vm_names() if "_C0_" in name)
@@ -83,7 +90,7 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
         admin.rename_vm(old, new)
 
     admin.set_about(version="7.0.3", build="21477706", api_version="7.0.3.0")
-    licence = admin.add_license("AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", *PAID_EDITION)
+    licence = admin.add_license(*PAID_LICENCE)
     for host in admin.host_names():
         admin.set_host(host, version="7.0.3", build="21424296", memory_size_bytes=256 * GIB, memory_usage_mb=16 * 1024)
         admin.assign_license(host, licence)
@@ -91,9 +98,7 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
     for datastore in admin.datastore_names():
         admin.set_datastore(datastore, capacity_bytes=4096 * GIB, free_bytes=2048 * GIB, type="VMFS", host_mounts=every_host_read_write)
 
-    server_privileges = [p.privId for p in admin.content.authorizationManager.privilegeList]
-    role = admin.add_role(DISCOVERY_ROLE, required_privileges(server_privileges))
-    admin.set_permission("datacenter", DISCOVERY_USER, role, propagate=True)
+    grant_discovery_role(admin, DISCOVERY_ROLE)
 
     for vm in (APP, DB, MASTER_TARGET):
         admin.set_extra_config(vm, "disk.EnableUUID", "TRUE")
