@@ -2,6 +2,8 @@
 
 A fault matches requests whose path contains its regex (case-insensitive) and, when given, whose method is its method;
 it applies to the first `times` of them, or to all when `times` is None. `hits` counts the requests it changed.
+A delayed request reads `status` when its delay ends: setting it meanwhile refuses a request already on its way,
+as if it never reached the service.
 """
 
 from __future__ import annotations
