@@ -161,8 +161,11 @@ _ENTRIES = (
         "sync-clocks",
         "Synchronise the clocks of this machine, vCenter and the ESXi hosts",
         (
-            "Skew found: {skew_seconds} s (allowed {max_seconds} s).",
+            "{target_name}'s clock is off by {skew_seconds} s (allowed {max_seconds} s).",
             "Point vCenter (VAMI > Time) and every host (Configure > Time Configuration) at the same NTP servers as this machine.",
+            "For an ESXi host, PowerCLI: `Get-VMHost <host> | Add-VMHostNtpServer -NtpServer <ntp>`, then "
+            "`Get-VMHost <host> | Get-VMHostService | Where-Object Key -eq ntpd | Start-VMHostService`; "
+            "or govc: `govc host.date.change -host <host> -server <ntp>` and `govc host.service -host <host> start ntpd`.",
         ),
         (),
     ),

@@ -39,6 +39,7 @@ _HOST_PROPS = [
     "summary.quickStats.overallMemoryUsage",
     "runtime.connectionState",
     "runtime.inMaintenanceMode",
+    "configManager.dateTimeSystem",
 ]
 _DATASTORE_PROPS = ["name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "host"]
 # The datacenter's child folders: privileges held on the datacenter must reach them to count as propagated.
@@ -102,6 +103,9 @@ class VCenterSource:
                 [_view_filter(view, {vim.VirtualMachine: ["name"], vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
             )
         hosts = {obj._moId: _host(props) for obj, props in inventory if isinstance(obj, vim.HostSystem)}
+        for obj, props in inventory:
+            if isinstance(obj, vim.HostSystem) and hosts[obj._moId]["connection_state"] == "connected":
+                hosts[obj._moId]["clock"] = _host_clock(props.get("configManager.dateTimeSystem"))
         datastores = {obj._moId: _datastore(props) for obj, props in inventory if isinstance(obj, vim.Datastore)}
         all_vms = [(obj, props.get("name")) for obj, props in inventory if isinstance(obj, vim.VirtualMachine)]
         wanted = self._wanted_vm_names()
@@ -217,6 +221,22 @@ def _host(props: dict[str, Any]) -> dict[str, Any]:
         "connection_state": str(props.get("runtime.connectionState") or "unknown"),
         "maintenance": bool(props.get("runtime.inMaintenanceMode")),
     }
+
+
+def _host_clock(date_time_system: Any) -> dict[str, str]:
+    """The host's own clock between two readings of ours, as for vCenter's; one call per connected host (there is no
+    bulk way), each bounded by the session's timeout. A host that cannot say is recorded with vCenter's reason."""
+    from pyVmomi import vmodl
+
+    if date_time_system is None:
+        return {"error": "the host has no date and time system"}
+    tool_before = utc_now()
+    try:
+        host_time = date_time_system.QueryDateTime()
+    except vmodl.MethodFault as fault:
+        return {"error": fault.msg or type(fault).__name__}
+    tool_after = utc_now()
+    return {"tool_before": _iso(tool_before), "host": _iso(host_time), "tool_after": _iso(tool_after)}
 
 
 def _datastore(props: dict[str, Any]) -> dict[str, Any]:

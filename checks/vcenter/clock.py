@@ -1,4 +1,4 @@
-"""time.skew: the tool host and vCenter agree on the time."""
+"""time.skew: the clocks of the tool host, vCenter and every connected ESXi host agree."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from checks.registry import register
 
 TIME_SKEW = CheckMeta(
     id="time.skew",
-    title="The clocks of this machine and vCenter agree within the allowed skew",
+    title="The clocks of this machine, vCenter and the ESXi hosts agree within the allowed skew",
     severity=Severity.MEDIUM,
     gates=(Gate.REPROTECT,),
     experiences=BOTH,
@@ -24,16 +24,26 @@ TIME_SKEW = CheckMeta(
 @register(TIME_SKEW)
 def time_skew(facts: Facts) -> Iterator[Result]:
     vcenter = facts.source("vcenter")
-    clock = vcenter["clock"]
-    before, after = dt.datetime.fromisoformat(clock["tool_before"]), dt.datetime.fromisoformat(clock["tool_after"])
-    # vCenter read its clock somewhere between our two readings: compare with the midpoint.
-    ours = before + (after - before) / 2
-    skew = round((dt.datetime.fromisoformat(clock["vcenter"]) - ours).total_seconds(), 1)
     allowed = facts.site.policy.time_skew_max_seconds
-    evidence = {"skew_seconds": skew, "max_seconds": allowed, "vcenter_time": clock["vcenter"], "tool_time": ours.isoformat()}
-    target = f"vcenter:{vcenter['host']}"
+    yield _compare(f"vcenter:{vcenter['host']}", "vCenter", vcenter["clock"], "vcenter", allowed)
+    for host in vcenter["hosts"].values():
+        clock = host.get("clock")  # absent: a host not connected (host checks report it) or an older facts bundle
+        if clock is None:
+            continue
+        target = f"host:{host['name']}"
+        if "error" in clock:
+            yield Result(TIME_SKEW.id, target, Status.ERROR, f"{host['name']} did not tell its time: {clock['error']}", {})
+        else:
+            yield _compare(target, host["name"], clock, "host", allowed)
+
+
+def _compare(target: str, who: str, clock: dict[str, str], reading: str, allowed: int) -> Result:
+    before, after = dt.datetime.fromisoformat(clock["tool_before"]), dt.datetime.fromisoformat(clock["tool_after"])
+    # The peer read its clock somewhere between our two readings: compare with the midpoint.
+    ours = before + (after - before) / 2
+    skew = round((dt.datetime.fromisoformat(clock[reading]) - ours).total_seconds(), 1)
+    evidence = {"skew_seconds": skew, "max_seconds": allowed, f"{reading}_time": clock[reading], "tool_time": ours.isoformat()}
     if abs(skew) > allowed:
         side = "ahead of" if skew > 0 else "behind"
-        yield Result(TIME_SKEW.id, target, Status.FAIL, f"vCenter's clock is {abs(skew):g} s {side} this machine's (allowed {allowed} s)", evidence)
-    else:
-        yield Result(TIME_SKEW.id, target, Status.PASS, f"vCenter's clock is within {abs(skew):g} s of this machine's", evidence)
+        return Result(TIME_SKEW.id, target, Status.FAIL, f"{who}'s clock is {abs(skew):g} s {side} this machine's (allowed {allowed} s)", evidence)
+    return Result(TIME_SKEW.id, target, Status.PASS, f"{who}'s clock is within {abs(skew):g} s of this machine's", evidence)

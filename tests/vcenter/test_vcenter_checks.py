@@ -171,6 +171,17 @@ def test_time_skew_fails_when_vcenter_clock_is_off(lab):
     assert 590 <= result.evidence["skew_seconds"] <= 610
 
 
+def test_time_skew_fails_for_the_host_whose_clock_is_off_and_only_for_it(lab):
+    late = lab.admin.vm_host(APP)
+    lab.admin.set_host(late, time_offset_seconds=-900)
+    results = by_target(run_checks(lab, "time.skew"))
+    assert_failed(results[f"host:{late}"], remediation="sync-clocks", mentions=(f"{late}'s clock is 900 s behind", "Add-VMHostNtpServer"))
+    assert -910 <= results[f"host:{late}"].evidence["skew_seconds"] <= -890
+    others = {target: r.status for target, r in results.items() if target != f"host:{late}"}
+    assert set(others) == {f"vcenter:{lab.sim.host}"} | {f"host:{name}" for name in lab.admin.host_names() if name != late}
+    assert set(others.values()) == {Status.PASS}
+
+
 def test_guest_ip_mode_records_a_static_address_to_restore(lab):
     lab.admin.set_vm_guest(
         APP,
