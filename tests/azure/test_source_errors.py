@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+import trustme
 
 from checks.model import Status
 from checks.registry import all_checks
@@ -104,6 +105,26 @@ def test_a_certificate_nobody_vouches_for_is_refused(classic, tmp_path):
     run = run_checks(classic, tmp_path, "cs.health", ca_file=None)
     assert run.facts.failures["azure"].kind == "untrusted"
     assert "certificate is not trusted" in run.only().message
+
+
+def test_the_site_ca_file_adds_to_the_public_cas_instead_of_replacing_them(classic, tmp_path, monkeypatch):
+    # The lab's CA plays a public CA here (requests' default bundle, which REQUESTS_CA_BUNDLE names) and the site's
+    # ca_file is a proxy's CA that signs nothing of this lab: sign-in and ARM must still be trusted, as
+    # login.microsoftonline.com must stay trusted behind a private endpoint.
+    proxy_ca = tmp_path / "proxy-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(proxy_ca))
+    alone = run_checks(classic, tmp_path, "cs.health", ca_file=str(proxy_ca))
+    assert alone.facts.failures["azure"].kind == "untrusted", "the lab's CA is not public yet: still verified"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", classic.arm.ca_file)
+    run = run_checks(classic, tmp_path, "cs.health", ca_file=str(proxy_ca))
+    assert "azure" not in run.facts.failures
+    assert run.only().status is Status.PASS
+
+
+def test_an_unreadable_ca_file_is_a_configuration_error(classic, tmp_path):
+    run = run_checks(classic, tmp_path, "cs.health", ca_file=str(tmp_path / "missing.pem"))
+    assert run.facts.failures["azure"].kind == "config"
+    assert "cannot load [azure] ca_file" in run.only().message and "missing.pem" in run.only().message
 
 
 def test_an_unreachable_endpoint_is_reported(classic, tmp_path):
