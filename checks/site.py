@@ -258,6 +258,9 @@ class Policy(_Section):
     backup_max_age_hours: float = Field(24.0, gt=0)
     retention_min_free_gb: float = Field(100.0, ge=0)
     heartbeat_max_age_minutes: int = Field(15, ge=1)  # an ASR server or agent silent for longer is down (error 806)
+    # A source still collecting after this long is abandoned, its checks errors: reads have timeouts, a dripping peer
+    # could stretch their sum without end.
+    source_deadline_seconds: float = Field(300.0, gt=0, le=3600)
 
 
 class Site(_Section):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from checks.facts import Facts, SourceFailure
@@ -61,21 +62,60 @@ def utc_now() -> dt.datetime:
 
 
 def collect(site: Site, collectors: dict[str, Collector]) -> Facts:
-    """Run every source concurrently; a source that fails is recorded with its reason, the others go on."""
+    """Run every source concurrently; a source that fails is recorded with its reason, the others go on.
+
+    Each read of a source has its timeout, but a peer that drips bytes just inside it can stretch their sum without
+    end: a source still at work when policy.source_deadline_seconds has passed is abandoned, its checks become errors
+    saying so, and its daemon thread is left to end on its own (see abandoned_sources)."""
     facts = Facts(site=site, collected_at=utc_now().isoformat(), tool_version=TOOL_VERSION)
-    if not collectors:
-        return facts
-    with ThreadPoolExecutor(max_workers=len(collectors), thread_name_prefix="source") as pool:
-        futures = {name: pool.submit(collector) for name, collector in collectors.items()}
-    for name, future in futures.items():
-        try:
-            facts.sources[name] = future.result()
-        except SourceError as exc:
-            facts.failures[name] = SourceFailure(exc.reason, exc.kind, exc.evidence)
-        except Exception as exc:  # a bug in a source must not take the other sources' verdicts with it
-            log.debug("source %s crashed", name, exc_info=True)
-            facts.failures[name] = SourceFailure(f"{name} source failed unexpectedly: {type(exc).__name__}: {exc}", "error")
+    deadline_seconds = site.policy.source_deadline_seconds
+    runs = {name: _SourceRun(name, collector) for name, collector in collectors.items()}
+    deadline = time.monotonic() + deadline_seconds
+    for name, run in runs.items():
+        if not run.done.wait(max(0.0, deadline - time.monotonic())):
+            with _abandoned_lock:
+                _abandoned.add(name)
+            facts.failures[name] = SourceFailure(
+                f"the {name} source was still collecting after {deadline_seconds:g} s (policy.source_deadline_seconds): "
+                "a peer answering too slowly, each answer just within its timeout", "timeout")
+        elif isinstance(run.error, SourceError):
+            facts.failures[name] = SourceFailure(run.error.reason, run.error.kind, run.error.evidence)
+        elif run.error is not None:  # a bug in a source must not take the other sources' verdicts with it
+            log.debug("source %s crashed", name, exc_info=run.error)
+            facts.failures[name] = SourceFailure(f"{name} source failed unexpectedly: {type(run.error).__name__}: {run.error}", "error")
+        else:
+            facts.sources[name] = run.facts
     return facts
+
+
+class _SourceRun:
+    """One source collecting on a daemon thread: an abandoned one must not keep the process from exiting."""
+
+    def __init__(self, name: str, collector: Collector):
+        self.done = threading.Event()
+        self.facts: dict | None = None
+        self.error: BaseException | None = None
+        self._collector = collector
+        threading.Thread(target=self._run, name=f"source-{name}", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.facts = self._collector()
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+_abandoned: set[str] = set()
+_abandoned_lock = threading.Lock()
+
+
+def abandoned_sources() -> set[str]:
+    """Sources this process gave up on at their deadline; their threads (and pools they started) may still run, so
+    a command line that saw any exits without waiting for them."""
+    with _abandoned_lock:
+        return set(_abandoned)
 
 
 def _source_target(site: Site, source: str) -> str:

@@ -9,6 +9,9 @@ then trips: the connection that crossed the line and every later one
 - "reset": are reset (RST), as when a firewall or a crashed server drops the session;
 - "close": are closed cleanly (FIN), as when the server process exits;
 - "stall": go silent and stay open, as when the server hangs; only the client's timeout ends them;
+- "drip": get the server's TLS records one at a time, `drip_seconds` apart (a congested link, a failing middlebox):
+  every read ends inside its timeout, which bounds one record, not an answer; only a deadline on the whole
+  collection ends them. Records, not bytes: a TLS socket's timeout covers a whole record;
 - "relay": keep being relayed; with `on_trip` (e.g. killing the server) the client meets whatever that leaves.
 TLS passes through untouched: the client still verifies the real server's certificate.
 """
@@ -21,7 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Literal
 
-Fault = Literal["reset", "close", "stall", "relay"]
+Fault = Literal["reset", "close", "stall", "drip", "relay"]
 CHUNK = 16384
 
 
@@ -29,12 +32,13 @@ class FaultProxy:
     host = "127.0.0.1"
 
     def __init__(self, upstream: tuple[str, int], *, after_bytes: int | None = None, fault: Fault = "reset",
-                 on_trip: Callable[[], None] | None = None):
+                 on_trip: Callable[[], None] | None = None, drip_seconds: float = 0.5):
         if not upstream[0].startswith("127."):
             raise ValueError("the fault proxy relays to loopback servers only")
         self.upstream = upstream
         self.after_bytes = after_bytes  # None: never trips (measures a clean run)
         self.fault = fault
+        self.drip_seconds = drip_seconds
         self.bytes_down = 0  # server -> client, over every connection
         self.connections = 0
         self.tripped = threading.Event()
@@ -78,7 +82,7 @@ class FaultProxy:
             self._keep(client)
             with self._lock:
                 self.connections += 1
-            if self.tripped.is_set() and self.fault != "relay":
+            if self.tripped.is_set() and self.fault not in ("relay", "drip"):
                 self._break(client, None)
                 continue
             try:
@@ -92,6 +96,7 @@ class FaultProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, downstream: bool) -> None:
         """Copy one direction until either side ends; the server's bytes count towards the trip."""
         client, server = (sink, source) if downstream else (source, sink)
+        records = _TlsRecords()
         while True:
             try:
                 data = source.recv(CHUNK)
@@ -103,6 +108,15 @@ class FaultProxy:
             if not data:
                 _shutdown_write(sink)
                 return
+            if downstream and self.fault == "drip":
+                for record in records.feed(data):  # forwarded whole, so the trip falls between two records
+                    if self.tripped.is_set() and self._closed.wait(self.drip_seconds):
+                        return
+                    if not self._send(sink, record):
+                        return
+                    if self._count(record)[1]:
+                        self._trip()
+                continue
             if downstream:
                 data, trips = self._count(data)
                 if trips:
@@ -167,3 +181,24 @@ def _shutdown_write(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass
+
+
+class _TlsRecords:
+    """Cuts a TLS byte stream into whole records (each begins with a 5-byte header whose last two bytes give its
+    length), keeping an incomplete one until the rest arrives."""
+
+    HEADER = 5
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        records = []
+        while len(self._buffer) >= self.HEADER:
+            size = self.HEADER + int.from_bytes(self._buffer[3:5], "big")
+            if len(self._buffer) < size:
+                break
+            records.append(self._buffer[:size])
+            self._buffer = self._buffer[size:]
+        return records

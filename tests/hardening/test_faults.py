@@ -10,7 +10,9 @@ the collection ends within its timeouts. The command line never shows a tracebac
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -447,3 +449,44 @@ def test_every_source_failing_at_once_through_the_command_line(healthy_lab, arm,
     # The vCenter proxy stalls from the first byte now: the certificate is never even shown.
     for source, reason in [("vcenter", "answer"), ("vcenter", f"within {VCENTER_TIMEOUT} s"), ("azure", "Azure answered HTTP 500")]:
         assert f"failback: {source}: " in collected.stderr and reason in collected.stderr, collected.stderr
+
+
+# == A peer dripping its answers, each TLS record inside the read timeout: only the source deadline ends it ==============
+SOURCE_DEADLINE = 3
+DRIP_SECONDS = 0.6  # a TLS record every 0.6 s: well inside the read timeouts below (3 s and 5 s); unbounded, these
+# collections took 6.5 s and 10.3 s at 0.3 s a record, two times their timeouts, and grow with the size of the site
+
+
+def _assert_given_up_at_the_deadline(done: subprocess.CompletedProcess, elapsed: float, source: str, proxy: FaultProxy) -> None:
+    assert proxy.tripped.is_set()
+    assert done.returncode == 3, done.stderr
+    results = json.loads(done.stdout)["results"]
+    assert results and all(r["status"] == "error" and r["remediation"] for r in results)
+    assert all(f"the {source} source was still collecting after {SOURCE_DEADLINE} s" in r["message"] for r in results), results[0]["message"]
+    # The command does not wait for the abandoned source's threads, still reading the drip.
+    assert elapsed < COMMAND_LINE_START_SECONDS + SOURCE_DEADLINE + SLACK_SECONDS, elapsed
+
+
+def test_a_vcenter_dripping_its_inventory_is_given_up_at_the_source_deadline(lab, tmp_path):
+    with FaultProxy((lab.sim.host, lab.sim.port), after_bytes=VCENTER_MID_RETRIEVAL, fault="drip", drip_seconds=DRIP_SECONDS) as proxy:
+        site = tmp_path / "site.toml"
+        text = lab.site_path.read_text().replace(f"port = {lab.sim.port}", f"port = {proxy.port}")
+        site.write_text(text.replace("timeout_seconds = 10", "timeout_seconds = 3")
+                        + f"\n[policy]\nsource_deadline_seconds = {SOURCE_DEADLINE}\n")
+        began = time.monotonic()
+        done = failback("check", "--site", str(site), "--only", ",".join(VCENTER_CHECKS), "--format", "json", env=lab.env())
+        elapsed = time.monotonic() - began
+    _assert_given_up_at_the_deadline(done, elapsed, "vcenter", proxy)
+
+
+def test_arm_dripping_its_answers_is_given_up_at_the_source_deadline(arm, tmp_path):
+    with FaultProxy(("127.0.0.1", arm.arm.port), after_bytes=0, fault="drip", drip_seconds=DRIP_SECONDS) as proxy:
+        url = f"https://{proxy.host}:{proxy.port}"
+        site = tmp_path / "site.toml"
+        site.write_text(arm.site_text(arm_endpoint=url, authority=url, timeout_seconds=5)
+                        + f"\n[policy]\nsource_deadline_seconds = {SOURCE_DEADLINE}\n")
+        began = time.monotonic()
+        done = failback("check", "--site", str(site), "--only", "cs.health,asr.item_state", "--format", "json",
+                        env={**os.environ, SECRET_ENV: arm.secret})
+        elapsed = time.monotonic() - began
+    _assert_given_up_at_the_deadline(done, elapsed, "azure", proxy)
