@@ -183,8 +183,10 @@ class VCSim:
             f"-tls-cert={cert_file}",
             f"-tls-key={key_file}",
         ]
+        env = {**os.environ}
         if username is not None:
-            args += [f"-username={username}", f"-password={password or ''}"]
+            args.append(f"-username={username}")
+            env["VCSIM_PASSWORD"] = password or ""  # kept out of the process list
             self.username, self.password = username, password or ""
         # The datastores' backing directories go to TMPDIR: keep them in our work dir so that
         # stop() removes them even if the simulator is killed.
@@ -196,7 +198,7 @@ class VCSim:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "TMPDIR": str(temp)},
+            env={**env, "TMPDIR": str(temp)},
         )
         self._stdout = _OutputDrain("stdout", self._process.stdout)
         self._stderr = _OutputDrain("stderr", self._process.stderr)
@@ -261,6 +263,10 @@ class VCSim:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context that verifies the simulator's certificate against the lab CA."""

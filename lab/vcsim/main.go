@@ -45,8 +45,9 @@ func main() {
 	certFile := flag.String("tls-cert", "", "PEM file with the server certificate (chain)")
 	keyFile := flag.String("tls-key", "", "PEM file with the server private key")
 	username := flag.String("username", "", "the only user allowed to log in (default: any non-empty user)")
-	password := flag.String("password", "", "password of -username")
 	flag.Parse()
+	// From the environment, not the command line: a process's arguments are readable by every local user.
+	password := os.Getenv("VCSIM_PASSWORD")
 
 	if *certFile == "" || *keyFile == "" {
 		fail("-tls-cert and -tls-key are required (the simulator's built-in certificate is too weak for OpenSSL 3)")
@@ -64,7 +65,7 @@ func main() {
 
 	listen := &url.URL{Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(*port))}
 	if *username != "" {
-		listen.User = url.UserPassword(*username, *password)
+		listen.User = url.UserPassword(*username, password)
 	}
 	model.Service.Listen = listen
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}

@@ -11,6 +11,8 @@ import hashlib
 import socket
 import ssl
 
+from pathlib import Path
+
 import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
@@ -77,6 +79,8 @@ def test_only_the_configured_user_and_password_log_in():
             assert admin.datacenter_name() == "DC0"
         with pytest.raises(vim.fault.InvalidLogin):
             VCenterAdmin(sim, password="wrong")
+        # Any local user can read a process's arguments: the password travels in its environment instead.
+        assert "S3cret!" not in Path(f"/proc/{sim.pid}/cmdline").read_bytes().decode()
 
 
 # --- privileges computed from permissions
