@@ -1,4 +1,4 @@
-"""Simulated Linux guests for the lab vCenter's VMware Tools guest operations.
+"""Simulated Linux and Windows guests for the lab vCenter's VMware Tools guest operations.
 
 install_guest() writes a small guest image into a directory: /etc/os-release, the
 distribution's DHCP network configuration in its real format and place, and stub network
@@ -15,7 +15,13 @@ so the stubs shadow this machine's commands and scripts reach guest files as
     rhel-ifcfg          /etc/sysconfig/network-scripts/ifcfg-<if>                ifdown/ifup <if>, systemctl restart network
     debian-interfaces   /etc/network/interfaces                                  ifdown/ifup <if>, systemctl restart networking
 
-Every image also has `ip` (addr/route show, add/del) and `systemctl`. Each stub appends its
+The windows-powershell image is a Windows guest: its drives are directories (C:\\Windows\\Temp is <root>/C/Windows/Temp),
+and C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe runs the subset of Windows PowerShell 5.1 that
+the product's scripts use (lab/guest/powershell.py), its NetTCPIP cmdlets changing the adapter at once. The
+simulator's own files (etc/failback-sim/image.json, run/failback-sim/guestinfo.json, the commands log, the stubs'
+library) stay outside the drives, where no Windows path reaches them.
+
+Every Linux image also has `ip` (addr/route show, add/del) and `systemctl`. Each stub appends its
 command line to <root>/var/log/failback-sim/commands.log.
 
 When an apply command succeeds it writes <root>/run/failback-sim/guestinfo.json, and the lab
@@ -52,6 +58,8 @@ GUESTINFO_SHAPE = """\
 }"""
 
 DISTROS = ("ubuntu-netplan", "rhel-nmcli", "rhel-ifcfg", "debian-interfaces")
+WINDOWS_IMAGES = ("windows-powershell",)
+POWERSHELL_EXE = "C/Windows/System32/WindowsPowerShell/v1.0/powershell.exe"
 
 OS_RELEASE = {
     "ubuntu-netplan": """\
@@ -113,7 +121,7 @@ class GuestImage:
     distro: str
     interface: str
     mac: str
-    config_path: str  # the network configuration file, as a guest path
+    config_path: str  # the network configuration file, as a guest path ("" on Windows: the registry holds it)
 
     def path(self, guest_path: str) -> Path:
         """The host path of a guest path."""
@@ -132,24 +140,29 @@ class GuestImage:
 def install_guest(
     root: Path | str,
     distro: str,
-    interface: str = "ens192",
+    interface: str | None = None,
     mac: str = "00:50:56:00:00:01",
     dhcp_address: str = "10.0.0.50/24",
     dhcp_gateway: str = "10.0.0.1",
     dhcp_dns: tuple[str, ...] = ("10.0.0.2",),
     hostname: str = "guest",
     python: str = sys.executable,
+    administrator: bool = True,
 ) -> GuestImage:
-    """Write a simulated guest of the given distribution into root (created if needed).
+    """Write a simulated guest of the given distribution (or Windows image) into root (created if needed).
 
-    The interface starts on DHCP with the lease dhcp_address / dhcp_gateway / dhcp_dns, which is
-    also what a DHCP configuration gets when applied. The stubs run with `python` (which needs
-    PyYAML for netplan).
+    The interface (default ens192; on Windows the adapter's alias, default Ethernet0) starts on DHCP with the lease dhcp_address / dhcp_gateway /
+    dhcp_dns, which is also what a DHCP configuration gets when applied. The stubs run with `python` (which needs
+    PyYAML for netplan). On Windows, administrator=False makes the network cmdlets fail with "Access is denied."
     """
-    if distro not in DISTROS:
-        raise ValueError(f"unknown distro {distro!r}; choose from {', '.join(DISTROS)}")
+    if distro not in DISTROS + WINDOWS_IMAGES:
+        raise ValueError(f"unknown distro {distro!r}; choose from {', '.join(DISTROS + WINDOWS_IMAGES)}")
     root = Path(root).resolve()
     lease = ipaddress.IPv4Interface(dhcp_address)
+    if distro in WINDOWS_IMAGES:
+        interface = interface or "Ethernet0"
+        return _install_windows(root, distro, interface, mac.lower(), lease, dhcp_gateway, dhcp_dns, hostname, python, administrator)
+    interface = interface or "ens192"
     for directory in ("etc", "root", "run/failback-sim", "var/log/failback-sim", "usr/bin", "usr/sbin", "usr/lib/failback-sim"):
         (root / directory).mkdir(parents=True, exist_ok=True)
     (root / "tmp").mkdir(exist_ok=True)
@@ -158,6 +171,7 @@ def install_guest(
     _write(root, "/etc/os-release", OS_RELEASE[distro])
     _write(root, "/etc/hostname", hostname + "\n")
     image = {
+        "os": "linux",
         "distro": distro,
         "interface": interface,
         "mac": mac.lower(),
@@ -183,6 +197,34 @@ def install_guest(
     if distro == "debian-interfaces":
         _write(root, f"/run/network/ifstate.{interface}", interface + "\n")
     return GuestImage(root, distro, interface, mac.lower(), config_path)
+
+
+def _install_windows(root: Path, distro: str, alias: str, mac: str, lease: ipaddress.IPv4Interface, gateway: str,
+                     dns: tuple[str, ...], hostname: str, python: str, administrator: bool) -> GuestImage:
+    """A Windows guest on DHCP: C:\\Windows\\Temp, powershell.exe, and the simulator's state beside the drive."""
+    for directory in ("C/Windows/Temp", "C/Windows/System32", "C/Users", "etc", "run/failback-sim", "var/log/failback-sim",
+                      "usr/lib/failback-sim"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    _write(root, "/etc/hostname", hostname + "\n")
+    image = {"os": "windows", "distro": distro, "interface": alias, "mac": mac, "administrator": administrator,
+             "lease": {"ip": str(lease.ip), "prefix": lease.network.prefixlen, "gateway": gateway, "dns": list(dns)}}
+    _write(root, "/" + commands.IMAGE_FILE, json.dumps(image, indent=2) + "\n")
+    library = root / "usr/lib/failback-sim"
+    shutil.copyfile(Path(commands.__file__), library / "failback_guest_commands.py")
+    shutil.copyfile(Path(commands.__file__).with_name("powershell.py"), library / "failback_guest_powershell.py")
+    stub = root / POWERSHELL_EXE
+    stub.parent.mkdir(parents=True, exist_ok=True)
+    stub.write_text(f"""#!{python}
+# The simulated Windows guest's powershell.exe (lab/guest/powershell.py).
+import os, sys
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 5))
+sys.path.insert(0, os.path.join(ROOT, "usr/lib/failback-sim"))
+from failback_guest_powershell import main
+sys.exit(main(sys.argv[1:], ROOT))
+""")
+    stub.chmod(0o755)
+    commands.Guest(root).apply(dhcp=True, static=[], gateway="", dns=[])  # booted and took its lease
+    return GuestImage(root, distro, alias, mac, "")
 
 
 def _stub(python: str, command: str) -> str:

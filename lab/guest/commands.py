@@ -57,6 +57,8 @@ class Guest:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         image = json.loads(self.path(IMAGE_FILE).read_text())
+        self.image: dict[str, Any] = image
+        self.windows = image.get("os") == "windows"
         self.distro: str = image["distro"]
         self.interface: str = image["interface"]
         self.mac: str = image["mac"].lower()
@@ -91,6 +93,8 @@ class Guest:
         if hostname_file.exists():
             info["hostname"] = hostname_file.read_text().strip()
         atomic_write(self.path(GUESTINFO_FILE), json.dumps(info, indent=2) + "\n")
+        if self.windows:
+            return  # Windows keeps its DNS servers per adapter, in the registry: no resolv.conf
         resolv = "".join(f"nameserver {server}\n" for server in dns)
         atomic_write(self.path("/etc/resolv.conf"), "# written by the simulated guest's network service\n" + resolv)
 

@@ -37,6 +37,11 @@ import (
 //	PATH          <root>/usr/local/sbin:...:<root>/bin, then /usr/local/bin:/usr/bin:/bin,
 //	              so the guest image's stub commands shadow the host's
 //
+// A Windows image (<root>/etc/failback-sim/image.json says "os": "windows") has its drives as
+// directories: C:\Windows\Temp\x.ps1 is <root>/C/Windows/Temp/x.ps1. Its programs are the image's
+// executables, run directly with the arguments split as Windows' CommandLineToArgvW splits them
+// (no shell: a Windows guest has none), with the same FAILBACK_ROOT, timeout and exit codes.
+//
 // When a program ends, <root>/run/failback-sim/guestinfo.json (written by the image's stubs
 // when they apply the network; see lab/guest) becomes the VM's guest.net, guest.ipStack and
 // guest.ipAddress, as VMware Tools would report them.
@@ -47,6 +52,11 @@ const (
 	guestTransferTTL    = 10 * time.Minute
 	// guestInfoFile is relative to the guest root.
 	guestInfoFile = "run/failback-sim/guestinfo.json"
+	// guestImageFile (relative to the guest root) says which operating system the image is.
+	guestImageFile = "etc/failback-sim/image.json"
+	// Where Windows programs start and temporary files go when the caller names no directory.
+	windowsSystemDirectory = `C:\Windows\System32`
+	windowsTempDirectory   = `C:\Windows\Temp`
 	// Real guests have small pids; start somewhere plausible.
 	firstGuestPid = 4000
 )
@@ -56,6 +66,7 @@ type simulatedGuest struct {
 	root      string
 	username  string
 	password  string
+	windows   bool // guest paths are drive paths (C:\...), programs run without a shell
 	processes map[int64]*guestProcessInfo
 }
 
@@ -133,10 +144,32 @@ func setGuest(req guestRequest) error {
 	if old := guests.guests[req.Moref]; old != nil {
 		processes = old.processes // a new login does not reboot the guest
 	}
+	windows, err := imageIsWindows(req.Root)
+	if err != nil {
+		return badRequest("%v", err)
+	}
 	guests.guests[req.Moref] = &simulatedGuest{
-		root: filepath.Clean(req.Root), username: req.Username, password: req.Password, processes: processes,
+		root: filepath.Clean(req.Root), username: req.Username, password: req.Password, windows: windows, processes: processes,
 	}
 	return nil
+}
+
+// imageIsWindows reads the image's operating system; a root without an image file is a Linux guest.
+func imageIsWindows(root string) (bool, error) {
+	data, err := os.ReadFile(filepath.Join(root, guestImageFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var image struct {
+		OS string `json:"os"`
+	}
+	if err := json.Unmarshal(data, &image); err != nil {
+		return false, fmt.Errorf("%s: %v", guestImageFile, err)
+	}
+	return image.OS == "windows", nil
 }
 
 // --- faults, as vCenter raises them
@@ -194,12 +227,54 @@ func guestFor(vmRef types.ManagedObjectReference, auth types.BaseGuestAuthentica
 	return *guest, nil
 }
 
-// hostPath maps an absolute guest path into the guest root; ".." cannot climb out of it.
+// isAbsolute: "/..." on Linux, "C:\..." (or "C:/...") on Windows.
+func (g simulatedGuest) isAbsolute(guestPath string) bool {
+	if !g.windows {
+		return strings.HasPrefix(guestPath, "/")
+	}
+	return len(guestPath) >= 3 && (guestPath[0]|0x20 >= 'a' && guestPath[0]|0x20 <= 'z') && guestPath[1] == ':' &&
+		(guestPath[2] == '\\' || guestPath[2] == '/')
+}
+
+// hostPath maps an absolute guest path into the guest root; ".." cannot climb out of it. A Windows
+// path's drive letter is a directory under the root, its case kept as given.
 func (g simulatedGuest) hostPath(guestPath string) (string, *soap.Fault) {
-	if !strings.HasPrefix(guestPath, "/") {
+	if !g.isAbsolute(guestPath) {
 		return "", invalidArgument("guestFilePath", fmt.Sprintf("guest path %q is not absolute", guestPath))
 	}
+	if g.windows {
+		rest := strings.ReplaceAll(guestPath[3:], `\`, "/")
+		return filepath.Join(g.root, guestPath[:1], path.Clean("/"+rest)), nil
+	}
 	return filepath.Join(g.root, path.Clean(guestPath)), nil
+}
+
+// guestSeparator is the guest's path separator.
+func (g simulatedGuest) guestSeparator() string {
+	if g.windows {
+		return `\`
+	}
+	return "/"
+}
+
+// guestDir is the directory part of a guest path, as the guest writes it.
+func (g simulatedGuest) guestDir(guestPath string) string {
+	if !g.windows {
+		return path.Dir(guestPath)
+	}
+	cut := strings.LastIndexAny(guestPath, `\/`)
+	if cut <= 2 {
+		return guestPath[:3] // the drive's root
+	}
+	return guestPath[:cut]
+}
+
+// guestBase is the last element of a guest path.
+func (g simulatedGuest) guestBase(guestPath string) string {
+	if !g.windows {
+		return path.Base(guestPath)
+	}
+	return guestPath[strings.LastIndexAny(guestPath, `\/`)+1:]
 }
 
 // --- GuestFileManager
@@ -234,7 +309,7 @@ func (m *guestFileManager) InitiateFileTransferToGuest(req *types.InitiateFileTr
 	if fault == nil {
 		var target string
 		if target, fault = guest.hostPath(req.GuestFilePath); fault == nil {
-			fault = checkUploadTarget(target, req.GuestFilePath, req.Overwrite)
+			fault = checkUploadTarget(target, req.GuestFilePath, guest.guestDir(req.GuestFilePath), req.Overwrite)
 		}
 		if fault == nil {
 			transfer := fileTransfer{upload: true, hostPath: target}
@@ -250,9 +325,9 @@ func (m *guestFileManager) InitiateFileTransferToGuest(req *types.InitiateFileTr
 
 // checkUploadTarget fails as a guest would: the directory must exist, an existing file is only
 // replaced with overwrite, and a directory never.
-func checkUploadTarget(target, guestPath string, overwrite bool) *soap.Fault {
+func checkUploadTarget(target, guestPath, guestDir string, overwrite bool) *soap.Fault {
 	if info, err := os.Stat(filepath.Dir(target)); err != nil || !info.IsDir() {
-		return fileNotFound(path.Dir(guestPath))
+		return fileNotFound(guestDir)
 	}
 	info, err := os.Stat(target)
 	switch {
@@ -288,13 +363,15 @@ func (m *guestFileManager) InitiateFileTransferFromGuest(req *types.InitiateFile
 		return body
 	}
 	modified := info.ModTime().UTC()
+	times := types.GuestFileAttributes{ModificationTime: &modified, AccessTime: &modified}
+	var attributes types.BaseGuestFileAttributes = &types.GuestPosixFileAttributes{GuestFileAttributes: times, Permissions: int64(info.Mode().Perm())}
+	if guest.windows {
+		attributes = &types.GuestWindowsFileAttributes{GuestFileAttributes: times, CreateTime: &modified}
+	}
 	body.Res = &types.InitiateFileTransferFromGuestResponse{Returnval: types.FileTransferInformation{
-		Attributes: &types.GuestPosixFileAttributes{
-			GuestFileAttributes: types.GuestFileAttributes{ModificationTime: &modified, AccessTime: &modified},
-			Permissions:         int64(info.Mode().Perm()),
-		},
-		Size: info.Size(),
-		Url:  transferURL(fileTransfer{hostPath: source}),
+		Attributes: attributes,
+		Size:       info.Size(),
+		Url:        transferURL(fileTransfer{hostPath: source}),
 	}}
 	return body
 }
@@ -332,6 +409,9 @@ func (m *guestFileManager) CreateTemporaryFileInGuest(req *types.CreateTemporary
 	directory := req.DirectoryPath
 	if directory == "" {
 		directory = "/tmp"
+		if guest.windows {
+			directory = windowsTempDirectory
+		}
 	}
 	var hostDir string
 	if fault == nil {
@@ -343,7 +423,8 @@ func (m *guestFileManager) CreateTemporaryFileInGuest(req *types.CreateTemporary
 			fault = fileNotFound(directory)
 		} else {
 			_ = file.Close()
-			body.Res = &types.CreateTemporaryFileInGuestResponse{Returnval: path.Join(directory, filepath.Base(file.Name()))}
+			name := strings.TrimRight(directory, guest.guestSeparator()) + guest.guestSeparator() + filepath.Base(file.Name())
+			body.Res = &types.CreateTemporaryFileInGuestResponse{Returnval: name}
 		}
 	}
 	body.Fault_ = fault
@@ -443,17 +524,21 @@ func (m *guestProcessManager) StartProgramInGuest(req *types.StartProgramInGuest
 		return body
 	}
 	spec := req.Spec.GetGuestProgramSpec()
-	if !strings.HasPrefix(spec.ProgramPath, "/") {
+	if !guest.isAbsolute(spec.ProgramPath) {
 		body.Fault_ = invalidArgument("programPath", fmt.Sprintf("program path %q is not absolute", spec.ProgramPath))
 		return body
 	}
-	program, fault := guest.programPath(spec.ProgramPath)
+	cmd, fault := guest.programCommand(spec.ProgramPath, spec.Arguments)
 	if fault != nil {
 		body.Fault_ = fault
 		return body
 	}
 	workingDirectory := spec.WorkingDirectory
-	if workingDirectory == "" {
+	switch {
+	case workingDirectory != "":
+	case guest.windows:
+		workingDirectory = windowsSystemDirectory
+	default:
 		workingDirectory = "/tmp"
 		_ = os.MkdirAll(filepath.Join(guest.root, "tmp"), 0o1777)
 	}
@@ -467,9 +552,8 @@ func (m *guestProcessManager) StartProgramInGuest(req *types.StartProgramInGuest
 		return body
 	}
 
-	cmd := exec.Command("/bin/sh", "-c", program+" "+spec.Arguments)
 	cmd.Dir = cwd
-	cmd.Env = guestEnvironment(guest.root, spec.EnvVariables)
+	cmd.Env = guest.environment(spec.EnvVariables)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to kill what the program starts, too
 	// Like VMware Tools, output goes nowhere: programs redirect it to a file they read back.
 	if err := cmd.Start(); err != nil {
@@ -477,10 +561,14 @@ func (m *guestProcessManager) StartProgramInGuest(req *types.StartProgramInGuest
 		return body
 	}
 
+	quotedProgram := strconv.Quote(spec.ProgramPath)
+	if guest.windows {
+		quotedProgram = `"` + spec.ProgramPath + `"` // Windows quotes without escaping backslashes
+	}
 	info := &guestProcessInfo{
-		Name:      path.Base(spec.ProgramPath),
+		Name:      guest.guestBase(spec.ProgramPath),
 		Owner:     guest.username,
-		CmdLine:   strings.TrimSpace(strconv.Quote(spec.ProgramPath) + " " + spec.Arguments),
+		CmdLine:   strings.TrimSpace(quotedProgram + " " + spec.Arguments),
 		StartTime: time.Now().UTC(),
 	}
 	guests.mu.Lock()
@@ -498,36 +586,104 @@ func (m *guestProcessManager) StartProgramInGuest(req *types.StartProgramInGuest
 	return body
 }
 
-// programPath runs a program the guest image provides from the guest root, and anything else
-// (/bin/sh, /bin/bash...) from this machine.
-func (g simulatedGuest) programPath(guestPath string) (string, *soap.Fault) {
+// programCommand runs a program the guest image provides from the guest root. On Linux anything
+// else (/bin/sh, /bin/bash...) runs from this machine, through /bin/sh -c as vmtoolsd does; a
+// Windows guest only has its image's programs, started with the arguments Windows would pass.
+func (g simulatedGuest) programCommand(guestPath, arguments string) (*exec.Cmd, *soap.Fault) {
 	inGuest, fault := g.hostPath(guestPath)
 	if fault != nil {
-		return "", fault
+		return nil, fault
 	}
-	if info, err := os.Stat(inGuest); err == nil && !info.IsDir() {
-		return shellQuote(inGuest), nil
+	isFile := func(p string) bool { info, err := os.Stat(p); return err == nil && !info.IsDir() }
+	switch {
+	case g.windows && isFile(inGuest):
+		return exec.Command(inGuest, windowsArguments(arguments)...), nil
+	case g.windows:
+		return nil, fileNotFound(guestPath)
+	case isFile(inGuest):
+		return exec.Command("/bin/sh", "-c", shellQuote(inGuest)+" "+arguments), nil
+	case isFile(guestPath):
+		return exec.Command("/bin/sh", "-c", shellQuote(guestPath)+" "+arguments), nil
 	}
-	if info, err := os.Stat(guestPath); err == nil && !info.IsDir() {
-		return shellQuote(guestPath), nil
+	return nil, fileNotFound(guestPath)
+}
+
+// windowsArguments splits a command line's arguments as CommandLineToArgvW does: blanks separate
+// them outside double quotes; 2n backslashes before a quote are n backslashes and the quote
+// toggles quoting, 2n+1 are n and a literal quote; "" inside quotes is a literal quote; other
+// backslashes are literal.
+func windowsArguments(line string) []string {
+	var args []string
+	var current strings.Builder
+	inQuotes, started := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\':
+			backslashes := 0
+			for i < len(line) && line[i] == '\\' {
+				backslashes++
+				i++
+			}
+			if i < len(line) && line[i] == '"' {
+				current.WriteString(strings.Repeat(`\`, backslashes/2))
+				if backslashes%2 == 1 {
+					current.WriteByte('"')
+				} else {
+					inQuotes = !inQuotes
+				}
+			} else {
+				current.WriteString(strings.Repeat(`\`, backslashes))
+				i-- // the loop moves past the character after the backslashes
+			}
+			started = true
+		case c == '"':
+			if inQuotes && i+1 < len(line) && line[i+1] == '"' {
+				current.WriteByte('"')
+				i++
+			} else {
+				inQuotes = !inQuotes
+			}
+			started = true
+		case (c == ' ' || c == '\t') && !inQuotes:
+			if started {
+				args = append(args, current.String())
+				current.Reset()
+				started = false
+			}
+		default:
+			current.WriteByte(c)
+			started = true
+		}
 	}
-	return "", fileNotFound(guestPath)
+	if started {
+		args = append(args, current.String())
+	}
+	return args
 }
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func guestEnvironment(root string, extra []string) []string {
+// environment: the guest's own program directories first, then this machine's (which run the
+// image's stubs).
+func (g simulatedGuest) environment(extra []string) []string {
+	guestDirs := []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
+	home := filepath.Join(g.root, "root")
+	if g.windows {
+		guestDirs = []string{"/C/Windows/System32", "/C/Windows", "/C/Windows/System32/WindowsPowerShell/v1.0"}
+		home = filepath.Join(g.root, "C/Users", g.username)
+	}
 	var searchPath []string
-	for _, dir := range []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"} {
-		searchPath = append(searchPath, root+dir)
+	for _, dir := range guestDirs {
+		searchPath = append(searchPath, g.root+dir)
 	}
 	searchPath = append(searchPath, "/usr/local/bin", "/usr/bin", "/bin")
 	env := []string{
-		"FAILBACK_ROOT=" + root,
+		"FAILBACK_ROOT=" + g.root,
 		"PATH=" + strings.Join(searchPath, ":"),
-		"HOME=" + filepath.Join(root, "root"),
+		"HOME=" + home,
 		"LANG=C.UTF-8",
 	}
 	return append(env, extra...) // later entries win

@@ -25,4 +25,9 @@ def powershell_commands(nic: StaticNic, found: GuestNic) -> list[str]:
 
 
 def powershell_script(nic: StaticNic, found: GuestNic) -> str:
-    return "\r\n".join(powershell_commands(nic, found)) + "\r\n"
+    """Stops at the first error and writes it to the output, then exits 1. Uncaught, a terminating error would go to
+    the console, past the *> redirection that fills the log the operator is shown: the log would say nothing."""
+    preference, *changes = powershell_commands(nic, found)
+    lines = [preference, "try {", *(f"    {line}" for line in changes), "} catch {",
+             '    "$($_.InvocationInfo.MyCommand.Name): $($_.Exception.Message)"', "    exit 1", "}"]
+    return "\r\n".join(lines) + "\r\n"

@@ -1,20 +1,22 @@
 """VMware Tools guest operations in the lab vCenter, driven as the product drives a real one: pyvmomi's
 guestOperationsManager, file transfers over the URLs it hands out, programs whose exit codes are polled, and the
-guest network vCenter reports afterwards. The guests are lab/guest's simulated Linux images.
+guest network vCenter reports afterwards. The guests are lab/guest's simulated Linux and Windows images.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
-from lab.guest import DISTROS, GuestImage, install_guest
+from lab.guest import DISTROS, POWERSHELL_EXE, GuestImage, install_guest
 from lab.site import APP, DB, LabSite
 
 GUEST_USER, GUEST_PASSWORD = "root", "guest-Secret-1"
@@ -331,3 +333,88 @@ def test_nmcli_ignores_a_hand_edited_keyfile_until_reloaded(tmp_path):
     nmcli("connection", "reload")
     nmcli("connection", "up", "ens192")
     assert image.guestinfo()["interfaces"][0]["addresses"] == [{"ip": STATIC_IP, "prefix": PREFIX, "origin": "manual"}]
+
+
+# --- a Windows guest: drive paths, programs started without a shell, powershell.exe's strictness
+
+POWERSHELL = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
+
+
+def test_a_windows_guest_maps_drive_paths_into_its_root(lab, tmp_path):
+    vm, image = start_guest(lab, tmp_path / "guest", "windows-powershell")
+    upload(lab, vm, r"C:\Windows\Temp\note.txt", b"hello\r\n")
+    assert image.path("C/Windows/Temp/note.txt").read_bytes() == b"hello\r\n"  # drive letter and case as given
+    assert download(lab, vm, "C:/Windows/Temp/note.txt") == b"hello\r\n"
+    files = lab.admin.content.guestOperationsManager.fileManager
+    attributes = files.InitiateFileTransferFromGuest(vm, auth(), r"C:\Windows\Temp\note.txt").attributes
+    assert isinstance(attributes, vim.vm.guest.FileManager.WindowsFileAttributes)
+    temporary = files.CreateTemporaryFileInGuest(vm, auth(), "failback-", ".ps1")
+    assert temporary.startswith("C:\\Windows\\Temp\\failback-") and image.path("C/Windows/Temp/" + temporary.split("\\")[-1]).is_file()
+    with pytest.raises(vmodl.fault.InvalidArgument):  # a Linux path means nothing in a Windows guest
+        files.InitiateFileTransferFromGuest(vm, auth(), "/etc/hostname")
+    with pytest.raises(vim.fault.FileNotFound):
+        files.InitiateFileTransferToGuest(vm, auth(), r"C:\No\Such\note.txt", vim.vm.guest.FileManager.FileAttributes(), 1, True)
+    with pytest.raises(vim.fault.FileNotFound):  # no shell on this machine stands in for a Windows program
+        lab.admin.content.guestOperationsManager.processManager.StartProgramInGuest(
+            vm, auth(), vim.vm.guest.ProcessManager.ProgramSpec(programPath=r"C:\Windows\System32\cmd.exe"))
+
+
+def test_a_windows_program_gets_its_arguments_as_windows_splits_them(lab, tmp_path):
+    vm, image = start_guest(lab, tmp_path / "guest", "windows-powershell")
+    program = image.path("C/Tools/show-args.exe")
+    program.parent.mkdir(parents=True)
+    program.write_text(f"#!{sys.executable}\nimport json, os, sys\n"
+                       "open(os.path.join(os.environ['FAILBACK_ROOT'], 'C/Windows/Temp/args.json'), 'w').write(json.dumps(sys.argv[1:]))\n"
+                       "sys.exit(7)\n")
+    program.chmod(0o755)
+    info = run(lab, vm, r"C:\Tools\show-args.exe", r'plain "two words" say\"hi "ends\\" $HOME')
+    assert info.exitCode == 7 and info.name == "show-args.exe"
+    assert json.loads(download(lab, vm, r"C:\Windows\Temp\args.json")) == ["plain", "two words", 'say"hi', "ends\\", "$HOME"]
+
+
+def test_powershell_runs_a_script_and_writes_its_log_as_windows_powershell_does(lab, tmp_path):
+    vm, image = start_guest(lab, tmp_path / "guest", "windows-powershell")
+    mac, network_name = vm_nic(lab, APP)
+    script = ("$ErrorActionPreference = 'Stop'\r\n"
+              "Get-NetAdapter | ForEach-Object { \"$($_.Name) $($_.MacAddress)\" }\r\n"
+              "Set-NetIPInterface -InterfaceAlias 'Ethernet0' -AddressFamily IPv4 -Dhcp Disabled\r\n"
+              "Get-NetIPAddress -InterfaceAlias 'Ethernet0' -AddressFamily IPv4 | Remove-NetIPAddress -Confirm:$false\r\n"
+              "Get-NetRoute -InterfaceAlias 'Ethernet0' -DestinationPrefix '0.0.0.0/0' | Remove-NetRoute -Confirm:$false\r\n"
+              f"New-NetIPAddress -InterfaceAlias 'Ethernet0' -IPAddress '{STATIC_IP}' -PrefixLength {PREFIX} -DefaultGateway '{GATEWAY}'\r\n"
+              f"Set-DnsClientServerAddress -InterfaceAlias 'Ethernet0' -ServerAddresses {','.join(repr(d) for d in DNS)}\r\n")
+    upload(lab, vm, r"C:\Windows\Temp\restore.ps1", script.encode())
+    info = run(lab, vm, POWERSHELL, r"""-NoProfile -NonInteractive -Command "& 'C:\Windows\Temp\restore.ps1' *> 'C:\Windows\Temp\restore.log'" """)
+    assert info.exitCode == 0 and info.name == "powershell.exe"
+    log = download(lab, vm, r"C:\Windows\Temp\restore.log")
+    assert log.startswith(b"\xff\xfe")  # Out-File's UTF-16LE, as Windows PowerShell 5.1 writes it
+    assert log.decode("utf-16").startswith(f"Ethernet0 {mac.upper().replace(':', '-')}\r\n")
+
+    [nic] = reported_network(lab, vm)["guest.net"]
+    assert nic.network == network_name and nic.ipConfig.dhcp.ipv4.enable is False
+    assert [(a.ipAddress, a.prefixLength, a.origin) for a in nic.ipConfig.ipAddress] == [(STATIC_IP, PREFIX, "manual")]
+    assert [c[0] for c in image.commands_run()] == ["powershell.exe", "Get-NetAdapter", "Set-NetIPInterface", "Get-NetIPAddress",
+                                                     "Remove-NetIPAddress", "Get-NetRoute", "Remove-NetRoute", "New-NetIPAddress",
+                                                     "Set-DnsClientServerAddress"]
+
+
+REFUSED_COMMANDS = {
+    "unknown cmdlet": ("Get-NetIPConfig -InterfaceAlias 'Ethernet0'", "The term 'Get-NetIPConfig' is not recognized"),
+    "unknown parameter": ("Set-NetIPInterface -InterfaceAlias 'Ethernet0' -Dhcpp Disabled",
+                          "A parameter cannot be found that matches parameter name 'Dhcpp'."),
+    "invalid value": ("Set-NetIPInterface -InterfaceAlias 'Ethernet0' -Dhcp Off", "Cannot process argument transformation on parameter 'Dhcp'"),
+    "unknown alias": ("Set-NetIPInterface -InterfaceAlias 'Ethernet 2' -Dhcp Disabled", "'InterfaceAlias' equal to 'Ethernet 2'"),
+    "a prompt": ("Get-NetIPAddress -InterfaceAlias 'Ethernet0' -AddressFamily IPv4 | Remove-NetIPAddress", "NonInteractive mode"),
+    "DHCP still on": ("New-NetIPAddress -InterfaceAlias 'Ethernet0' -IPAddress '10.0.0.77' -PrefixLength 24",
+                      "Inconsistent parameters PolicyStore PersistentStore and Dhcp Enabled"),
+    "unsupported syntax": ("Get-NetAdapter | Where-Object { $_.Status -eq 'Up' }", "Unexpected token"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_COMMANDS)
+def test_powershell_refuses_what_windows_powershell_would(tmp_path, case):
+    image = install_guest(tmp_path / "guest", "windows-powershell")
+    command, error = REFUSED_COMMANDS[case]
+    result = subprocess.run([str(image.root / POWERSHELL_EXE), "-NonInteractive", "-Command", f"$ErrorActionPreference = 'Stop'; {command}"],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 1 and error in result.stderr
+    assert image.guestinfo()["interfaces"][0]["dhcp"] is True  # the network is as it was

@@ -17,7 +17,7 @@ from remediations.guest_ip.methods import GENERATORS, configuration_script
 from remediations.guest_ip.netplan import DROP_IN, netplan_script, netplan_yaml
 from remediations.guest_ip.netsh import netsh_commands
 from remediations.guest_ip.nmcli import nmcli_script
-from remediations.guest_ip.powershell import powershell_commands
+from remediations.guest_ip.powershell import powershell_commands, powershell_script
 
 NIC = StaticNic("00:50:56:01:02:03", ("10.20.0.21/24", "10.20.0.22/24"), "10.20.0.1", ("10.20.0.2", "10.20.0.3"))
 ETH0 = GuestNic("netplan", "eth0")
@@ -223,3 +223,11 @@ def test_one_script_for_several_nics_stops_at_the_first_failure(tmp_path):
     path.write_text(script)
     assert subprocess.run(["sh", "-n", str(path)]).returncode == 0
     assert script.count("set -eu") == 2
+
+
+def test_the_powershell_script_stops_at_the_first_error_and_writes_it_into_its_log():
+    script = powershell_script(NIC, GuestNic("powershell", "Ethernet0")).split("\r\n")
+    assert script[:2] == ["$ErrorActionPreference = 'Stop'", "try {"]
+    # The error goes to the output (the *> log the operator is shown), not past the redirection to the console.
+    assert script[-5:] == ["} catch {", '    "$($_.InvocationInfo.MyCommand.Name): $($_.Exception.Message)"', "    exit 1", "}", ""]
+    assert [line.strip() for line in script[2:-5]] == powershell_commands(NIC, GuestNic("powershell", "Ethernet0"))[1:]

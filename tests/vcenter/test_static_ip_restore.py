@@ -1,5 +1,5 @@
 """guest.ip_mode's fix on the lab: a VM back on DHCP after failback gets its recorded static IP again, through
-VMware Tools guest operations, on each simulated Linux distribution; errors say what to do by hand."""
+VMware Tools guest operations, on each simulated Linux distribution and on Windows; errors say what to do by hand."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from lab.guest import DISTROS, install_guest
+from lab.guest import DISTROS, WINDOWS_IMAGES, install_guest
 from lab.site import APP, PASSWORD_ENV
 
 GUEST_USER, GUEST_PASSWORD, GUEST_PASSWORD_ENV = "root", "guest-Secret-1", "FAILBACK_LAB_GUEST_PASSWORD"
@@ -20,15 +21,29 @@ RECORDED = {"mac": MAC, "network": "VM Network", "dhcp": False, "ips": [{"ip": "
 ON_DHCP = {"mac": MAC, "network": "VM Network", "dhcp": True, "ips": [{"ip": "10.0.0.50", "prefix": 24, "origin": "dhcp"}]}
 
 
+class GuestKind(NamedTuple):
+    """What differs between images: the NIC's name in the guest, the family Tools reports, where the scripts go."""
+
+    interface: str
+    guest_family: str
+    temp_dir: str  # under the guest root
+
+
+LINUX = GuestKind("ens192", "linuxGuest", "tmp")
+# A localized adapter name (French Windows): spaces and a non-ASCII letter must survive the script's encoding.
+WINDOWS = GuestKind("Connexion au réseau local", "windowsGuest", "C/Windows/Temp")
+KINDS = {**{distro: LINUX for distro in DISTROS}, **{image: WINDOWS for image in WINDOWS_IMAGES}}
+
+
 def failback(lab, *args: str, guest_password: str = GUEST_PASSWORD) -> subprocess.CompletedProcess:
     env = {**lab.env(), GUEST_PASSWORD_ENV: guest_password}
     return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
-def _record_before_failback(lab, tmp_path: Path) -> Path:
+def _record_before_failback(lab, tmp_path: Path, kind: GuestKind = LINUX) -> Path:
     """The VM runs on-prem with its static IP; the operator keeps guest.ip_mode's JSON report."""
     lab.admin.power_on(APP)
-    lab.admin.set_vm_guest(APP, tools_running_status="guestToolsRunning", guest_family="linuxGuest", net=[RECORDED],
+    lab.admin.set_vm_guest(APP, tools_running_status="guestToolsRunning", guest_family=kind.guest_family, net=[RECORDED],
                            gateway="10.0.0.1", dns=["10.0.0.2", "10.0.0.3"])
     lab.write_site(**{APP: {"guest_user": GUEST_USER, "guest_password_env": GUEST_PASSWORD_ENV}})
     done = failback(lab, "check", "--site", str(lab.site_path), "--only", "guest.ip_mode", "--format", "json",
@@ -37,9 +52,10 @@ def _record_before_failback(lab, tmp_path: Path) -> Path:
     return tmp_path / "before.json"
 
 
-def _back_on_dhcp(lab, tmp_path: Path, distro: str):
+def _back_on_dhcp(lab, tmp_path: Path, distro: str, **image_options):
     """After failback: the guest took a DHCP lease, and vCenter's guest info says so."""
-    image = install_guest(tmp_path / distro, distro, interface="ens192", mac=MAC, dhcp_address="10.0.0.50/24")
+    image = install_guest(tmp_path / distro, distro, interface=KINDS[distro].interface, mac=MAC, dhcp_address="10.0.0.50/24",
+                          **image_options)
     lab.admin.set_vm_guest(APP, tools_running_status="guestToolsRunning", net=[ON_DHCP], gateway="10.0.0.1", dns=["10.0.0.2"])
     lab.admin.set_guest_operations(APP, image.root, GUEST_USER, GUEST_PASSWORD)
     return image
@@ -61,26 +77,27 @@ def _vcenter_addresses(lab) -> list[tuple[str, int, str]]:
     return [(a.ipAddress, a.prefixLength, a.origin) for nic in vm.guest.net or [] for a in nic.ipConfig.ipAddress]
 
 
-@pytest.mark.parametrize("distro", DISTROS)
+@pytest.mark.parametrize("distro", DISTROS + WINDOWS_IMAGES)
 def test_dry_run_shows_the_plan_and_changes_nothing_then_the_fix_restores_the_static_ip(lab, tmp_path, distro):
-    record = _record_before_failback(lab, tmp_path)
+    kind = KINDS[distro]
+    record = _record_before_failback(lab, tmp_path, kind)
     image = _back_on_dhcp(lab, tmp_path, distro)
     before = _configuration(image.root)
 
     dry = _fix(lab, record, "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "vCenter: 10.0.0.50/24 (dhcp) on MAC 00:50:56:00:00:01" in dry.stdout
-    assert "target: ens192 (" in dry.stdout and "10.0.0.21/24 gateway 10.0.0.1 DNS 10.0.0.2, 10.0.0.3" in dry.stdout
+    assert f"target: {kind.interface} (" in dry.stdout and "10.0.0.21/24 gateway 10.0.0.1 DNS 10.0.0.2, 10.0.0.3" in dry.stdout
     assert "dry run: nothing was changed" in dry.stderr
     assert _configuration(image.root) == before
     assert _vcenter_addresses(lab) == [("10.0.0.50", 24, "dhcp")]
-    assert not list((image.root / "tmp").glob("failback-*")), "the probe cleans up after itself"
+    assert not list((image.root / kind.temp_dir).glob("failback-*")), "the probe cleans up after itself"
 
     done = _fix(lab, record, "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"pass guest.ip_mode vm:{APP}: {APP} has its recorded static 10.0.0.21/24 back" in done.stdout
     assert ("10.0.0.21", 24, "manual") in _vcenter_addresses(lab)
-    assert (image.root / f"tmp/failback-ip-{APP}.log").exists(), "the configuration script's log stays for the operator"
+    assert (image.root / kind.temp_dir / f"failback-ip-{APP}.log").exists(), "the configuration script's log stays for the operator"
     info = image.guestinfo()
     assert info["gateway"] == "10.0.0.1" and info["dns"] == ["10.0.0.2", "10.0.0.3"]
     assert [a["ip"] for a in info["interfaces"][0]["addresses"] if ":" not in a["ip"]] == ["10.0.0.21"]
@@ -89,6 +106,21 @@ def test_dry_run_shows_the_plan_and_changes_nothing_then_the_fix_restores_the_st
 
     after = failback(lab, "fix", "--site", str(lab.site_path), "--check", "guest.ip_mode", "--target", f"vm:{APP}", "--record", str(record), "--yes")
     assert after.returncode == 0 and "nothing to fix" in after.stderr
+
+
+def test_a_windows_guest_refusing_the_change_is_a_clear_error_and_leaves_it_on_dhcp(lab, tmp_path):
+    """The guest account is not an elevated Administrator: the probe may read, but the first change is refused."""
+    record = _record_before_failback(lab, tmp_path, WINDOWS)
+    image = _back_on_dhcp(lab, tmp_path, "windows-powershell", administrator=False)
+    before = _configuration(image.root)
+    done = _fix(lab, record, "--yes")
+    assert done.returncode == 1
+    assert "the configuration script failed in the guest (exit 1)" in done.stdout
+    assert "Set-NetIPInterface: Access is denied." in done.stdout  # the guest's own error, not just an exit code
+    assert "From the VM console set 10.0.0.21/24, gateway 10.0.0.1, DNS 10.0.0.2, 10.0.0.3." in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    assert _configuration(image.root) == before
+    assert _vcenter_addresses(lab) == [("10.0.0.50", 24, "dhcp")]
 
 
 def test_tools_not_running_is_a_clear_error_with_the_manual_steps(lab, tmp_path):
