@@ -148,12 +148,15 @@ def install_guest(
     hostname: str = "guest",
     python: str = sys.executable,
     administrator: bool = True,
+    stale_gateway: str | None = None,
 ) -> GuestImage:
     """Write a simulated guest of the given distribution (or Windows image) into root (created if needed).
 
     The interface (default ens192; on Windows the adapter's alias, default Ethernet0) starts on DHCP with the lease dhcp_address / dhcp_gateway /
     dhcp_dns, which is also what a DHCP configuration gets when applied. The stubs run with `python` (which needs
-    PyYAML for netplan). On Windows, administrator=False makes the network cmdlets fail with "Access is denied."
+    PyYAML for netplan). On Windows, administrator=False makes the network cmdlets fail with "Access is denied.", and
+    stale_gateway leaves a default gateway in the persistent store, which no Get-NetRoute shows and on which
+    New-NetIPAddress -DefaultGateway fails with "Instance DefaultGateway already exists" (a known Windows trap).
     """
     if distro not in DISTROS + WINDOWS_IMAGES:
         raise ValueError(f"unknown distro {distro!r}; choose from {', '.join(DISTROS + WINDOWS_IMAGES)}")
@@ -161,7 +164,8 @@ def install_guest(
     lease = ipaddress.IPv4Interface(dhcp_address)
     if distro in WINDOWS_IMAGES:
         interface = interface or "Ethernet0"
-        return _install_windows(root, distro, interface, mac.lower(), lease, dhcp_gateway, dhcp_dns, hostname, python, administrator)
+        return _install_windows(root, distro, interface, mac.lower(), lease, dhcp_gateway, dhcp_dns, hostname, python, administrator,
+                                stale_gateway)
     interface = interface or "ens192"
     for directory in ("etc", "root", "run/failback-sim", "var/log/failback-sim", "usr/bin", "usr/sbin", "usr/lib/failback-sim"):
         (root / directory).mkdir(parents=True, exist_ok=True)
@@ -200,14 +204,14 @@ def install_guest(
 
 
 def _install_windows(root: Path, distro: str, alias: str, mac: str, lease: ipaddress.IPv4Interface, gateway: str,
-                     dns: tuple[str, ...], hostname: str, python: str, administrator: bool) -> GuestImage:
+                     dns: tuple[str, ...], hostname: str, python: str, administrator: bool, stale_gateway: str | None) -> GuestImage:
     """A Windows guest on DHCP: C:\\Windows\\Temp, powershell.exe, and the simulator's state beside the drive."""
     for directory in ("C/Windows/Temp", "C/Windows/System32", "C/Users", "etc", "run/failback-sim", "var/log/failback-sim",
                       "usr/lib/failback-sim"):
         (root / directory).mkdir(parents=True, exist_ok=True)
     _write(root, "/etc/hostname", hostname + "\n")
     image = {"os": "windows", "distro": distro, "interface": alias, "mac": mac, "administrator": administrator,
-             "lease": {"ip": str(lease.ip), "prefix": lease.network.prefixlen, "gateway": gateway, "dns": list(dns)}}
+             "stale_gateway": stale_gateway, "lease": {"ip": str(lease.ip), "prefix": lease.network.prefixlen, "gateway": gateway, "dns": list(dns)}}
     _write(root, "/" + commands.IMAGE_FILE, json.dumps(image, indent=2) + "\n")
     library = root / "usr/lib/failback-sim"
     shutil.copyfile(Path(commands.__file__), library / "failback_guest_commands.py")

@@ -785,7 +785,7 @@ def new_net_ip_address(call: Call, _: Any) -> list[Any]:
     if any(a["ip"] == ip for a in nic["addresses"]):
         call.error("Instance MSFT_NetIPAddress already exists", "InvalidArgument", "Windows System Error 87")
         return []
-    if gateway and state.get("gateway"):
+    if gateway and (state.get("gateway") or call.session.guest.image.get("stale_gateway")):
         call.error("Instance DefaultGateway already exists", "InvalidArgument", "Windows System Error 87")
         return []
     nic["addresses"].append({"ip": ip, "prefix": prefix, "origin": "manual"})

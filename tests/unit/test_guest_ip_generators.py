@@ -225,9 +225,15 @@ def test_one_script_for_several_nics_stops_at_the_first_failure(tmp_path):
     assert script.count("set -eu") == 2
 
 
-def test_the_powershell_script_stops_at_the_first_error_and_writes_it_into_its_log():
-    script = powershell_script(NIC, GuestNic("powershell", "Ethernet0")).split("\r\n")
+def test_the_powershell_script_stops_at_the_first_error_writes_it_into_its_log_and_goes_back_to_dhcp():
+    found = GuestNic("powershell", "Ethernet0")
+    script = powershell_script(NIC, found).split("\r\n")
     assert script[:2] == ["$ErrorActionPreference = 'Stop'", "try {"]
+    catch = script.index("} catch {")
+    assert [line.strip() for line in script[2:catch]] == powershell_commands(NIC, found)[1:]
+    handler = [line.strip() for line in script[catch + 1:-2]]
     # The error goes to the output (the *> log the operator is shown), not past the redirection to the console.
-    assert script[-5:] == ["} catch {", '    "$($_.InvocationInfo.MyCommand.Name): $($_.Exception.Message)"', "    exit 1", "}", ""]
-    assert [line.strip() for line in script[2:-5]] == powershell_commands(NIC, GuestNic("powershell", "Ethernet0"))[1:]
+    assert handler[0] == '"$($_.InvocationInfo.MyCommand.Name): $($_.Exception.Message)"'
+    assert handler[1] == "$ErrorActionPreference = 'SilentlyContinue'", "the first error is the one the log ends with"
+    assert "Set-NetIPInterface -InterfaceAlias 'Ethernet0' -AddressFamily IPv4 -Dhcp Enabled" in handler
+    assert handler[-1] == "exit 1" and script[-2:] == ["}", ""]

@@ -123,6 +123,18 @@ def test_a_windows_guest_refusing_the_change_is_a_clear_error_and_leaves_it_on_d
     assert _vcenter_addresses(lab) == [("10.0.0.50", 24, "dhcp")]
 
 
+def test_a_windows_change_failing_half_way_puts_the_vm_back_on_dhcp(lab, tmp_path):
+    """A default gateway left in Windows' persistent store: New-NetIPAddress fails after DHCP is off and the lease is
+    gone. Each cmdlet took effect at once; without the way back, the VM would be left with no address at all."""
+    record = _record_before_failback(lab, tmp_path, WINDOWS)
+    _back_on_dhcp(lab, tmp_path, "windows-powershell", stale_gateway="10.0.0.254")
+    done = _fix(lab, record, "--yes")
+    assert done.returncode == 1
+    assert "New-NetIPAddress: Instance DefaultGateway already exists" in done.stdout
+    assert "From the VM console set 10.0.0.21/24, gateway 10.0.0.1, DNS 10.0.0.2, 10.0.0.3." in done.stdout
+    assert _vcenter_addresses(lab) == [("10.0.0.50", 24, "dhcp")], "back on its DHCP lease, reachable as before the fix"
+
+
 def test_tools_not_running_is_a_clear_error_with_the_manual_steps(lab, tmp_path):
     record = _record_before_failback(lab, tmp_path)
     image = _back_on_dhcp(lab, tmp_path, "ubuntu-netplan")
