@@ -157,7 +157,9 @@ class StaticIpRestore:
         with self._guest() as (vm, ops):
             code, output = self._run_script(ops, _file_stem(self.vm_name), plan.script)
             if code != 0:
-                raise self._failed(f"the configuration script failed in the guest (exit {code}): {_tail(output)}")
+                # Windows applies each cmdlet at once, so its script undoes a half-done change (see powershell_script).
+                back = "; it then tried to put the adapter back on DHCP, as the probe found it" if plan.windows else ""
+                raise self._failed(f"the configuration script failed in the guest (exit {code}): {_tail(output)}{back}")
             self._verify(vm)
         done = "; ".join(f"{nic.describe()} set on {found.interface} through {found.method}" for nic, found in plan.changes)
         return f"{done}; vCenter shows it as manual"

@@ -131,6 +131,7 @@ def test_a_windows_change_failing_half_way_puts_the_vm_back_on_dhcp(lab, tmp_pat
     done = _fix(lab, record, "--yes")
     assert done.returncode == 1
     assert "New-NetIPAddress: Instance DefaultGateway already exists" in done.stdout
+    assert "it then tried to put the adapter back on DHCP" in done.stdout
     assert "From the VM console set 10.0.0.21/24, gateway 10.0.0.1, DNS 10.0.0.2, 10.0.0.3." in done.stdout
     assert _vcenter_addresses(lab) == [("10.0.0.50", 24, "dhcp")], "back on its DHCP lease, reachable as before the fix"
 
