@@ -29,13 +29,12 @@ from __future__ import annotations
 import codecs
 import ipaddress
 import re
-import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from failback_guest_commands import COMMANDS_LOG, Guest  # the image's copy of lab/guest/commands.py
+from failback_guest_commands import Guest, log_command  # the image's copy of lab/guest/commands.py
 
 LOOPBACK_ALIAS = "Loopback Pseudo-Interface 1"
 IF_INDEX, LOOPBACK_INDEX = 6, 1
@@ -855,13 +854,6 @@ CMDLETS: dict[str, tuple[str, dict[str, Callable[[Any], Any]], Callable[[Call, A
 
 
 # ----------------------------------------------------------------------------------- powershell.exe
-
-
-def log_command(root: Path, name: str, args: list[str]) -> None:
-    log = root / COMMANDS_LOG
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as out:
-        out.write(shlex.join([name, *args]) + "\n")
 
 
 def main(argv: list[str], root: str) -> int:
