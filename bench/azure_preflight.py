@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 # -- the fake, in a child process -------------------------------------------------------------------------------------------
 def _world(items: int, connections: int, circuits: int) -> Any:
-    from lab.fake_arm.scenarios import ASR_GROUP, build_world
-    from lab.fake_arm.state import BgpPeer, Circuit, LocalNetworkGateway, Peering, Tunnel, VirtualNetworkGateway, VpnConnection
+    from failback.lab.fake_arm.scenarios import ASR_GROUP, build_world
+    from failback.lab.fake_arm.state import BgpPeer, Circuit, LocalNetworkGateway, Peering, Tunnel, VirtualNetworkGateway, VpnConnection
 
     world = build_world("modernized", vm_names=[f"vm{index:04}" for index in range(items)], stage="replicating_back")
     group = world.group(ASR_GROUP)
@@ -49,7 +49,7 @@ def _world(items: int, connections: int, circuits: int) -> Any:
 
 
 def _serve(pipe: Any, items: int, connections: int, circuits: int, latency: float) -> None:
-    from lab.fake_arm import FakeArm
+    from failback.lab.fake_arm import FakeArm
 
     world = _world(items, connections, circuits)
     arm = FakeArm(world, latency=latency).start()
@@ -63,7 +63,7 @@ def _serve(pipe: Any, items: int, connections: int, circuits: int, latency: floa
 
 # -- the client side ---------------------------------------------------------------------------------------------------------
 def _site_text(fake: dict, vms: list[str], connections: list[str], circuits: list[str], workers: int, plan: bool) -> str:
-    from lab.fake_arm.scenarios import ASR_GROUP, CLIENT_ID, PLAN, VAULT
+    from failback.lab.fake_arm.scenarios import ASR_GROUP, CLIENT_ID, PLAN, VAULT
 
     def array(values: list[str]) -> str:
         return "[" + ", ".join(f'"{value}"' for value in values) + "]"
@@ -85,9 +85,9 @@ def _site_text(fake: dict, vms: list[str], connections: list[str], circuits: lis
 
 
 def _preflight(site_text: str, directory: Path) -> tuple[float, Any]:
-    from checks.sitefile import load_site
-    from checks.sources.azure import AzureSource
-    from lab.fake_arm.scenarios import LAB_SECRET
+    from failback.checks.sitefile import load_site
+    from failback.checks.sources.azure import AzureSource
+    from failback.lab.fake_arm.scenarios import LAB_SECRET
 
     path = directory / "site.toml"
     path.write_text(site_text)
@@ -106,7 +106,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=32, help="[azure] max_parallel_calls of the parallel run")
     args = parser.parse_args()
 
-    import checks.sources.azure  # noqa: F401  (imports are not what is measured)
+    import failback.checks.sources.azure  # noqa: F401  (imports are not what is measured)
     import azure.mgmt.compute, azure.mgmt.network, azure.mgmt.recoveryservicessiterecovery  # noqa: E401, F401
 
     context = multiprocessing.get_context("spawn")

@@ -14,8 +14,8 @@ from collections import Counter
 
 import trustme
 
-from checks.sources.tcp import Endpoint, probe, probe_all
-from lab.endpoints import BlackholePort, OpenPort, TlsPort, certificate
+from failback.checks.sources.tcp import Endpoint, probe, probe_all
+from failback.lab.endpoints import BlackholePort, OpenPort, TlsPort, certificate
 
 
 def _lab(total: int, silent: int) -> tuple[list, list[Endpoint]]:

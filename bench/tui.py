@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def _synthetic_report(rows: int):
-    from checks.model import Experience, Result, Severity, Status
-    from runner.report import Report
+    from failback.checks.model import Experience, Result, Severity, Status
+    from failback.runner.report import Report
 
     statuses = [Status.PASS] * 7 + [Status.FAIL, Status.WARN, Status.ERROR]
     results = [Result("vm.snapshots", f"vm:app{i:05d}", statuses[i % 10], f"app{i:05d} has {i % 3} snapshot(s)", {},
@@ -47,9 +47,9 @@ class _FixedPreflight:
 async def table_timings(rows: int) -> dict:
     from textual.widgets import DataTable
 
-    from checks.facts import Facts
-    from tui.app import FailbackApp
-    from tui.results import ResultFilter
+    from failback.checks.facts import Facts
+    from failback.tui.app import FailbackApp
+    from failback.tui.results import ResultFilter
 
     site = Facts.load(ROOT / "tests" / "tui" / "demo_facts.json").site
     app = FailbackApp(_FixedPreflight(_synthetic_report(rows), site))
@@ -89,11 +89,11 @@ async def table_timings(rows: int) -> dict:
 async def first_paint(site_path: Path, password_env: dict) -> dict:
     import os
 
-    from runner.access import SiteAccess
-    from runner.preflight import Preflight
-    from checks.sitefile import load_site
-    from tui.app import FailbackApp
-    from tui.result_table import ResultTable
+    from failback.runner.access import SiteAccess
+    from failback.runner.preflight import Preflight
+    from failback.checks.sitefile import load_site
+    from failback.tui.app import FailbackApp
+    from failback.tui.result_table import ResultTable
 
     os.environ.update(password_env)
     site = load_site(site_path)
@@ -132,7 +132,7 @@ def help_startup(runs: int = 7) -> dict:
         return statistics.median(samples)
 
     ours = timed([str(ROOT / ".venv" / "bin" / "failback"), "--help"])
-    eager = "import pyVmomi, azure.identity, azure.mgmt.network, azure.mgmt.recoveryservicessiterecovery, paramiko, dns.resolver, textual.app, runner.cli, sys; sys.argv=['failback','--help']; runner.cli.main()"
+    eager = "import pyVmomi, azure.identity, azure.mgmt.network, azure.mgmt.recoveryservicessiterecovery, paramiko, dns.resolver, textual.app, failback.cli.main, sys; sys.argv=['failback','--help']; failback.cli.main.main()"
     try:
         naive = timed([sys.executable, "-c", eager])
     except subprocess.CalledProcessError:  # argparse exits 0 on --help; any other exit is a real error
@@ -141,10 +141,10 @@ def help_startup(runs: int = 7) -> dict:
 
 
 def main() -> None:
-    from lab.demo import break_the_site
-    from lab.site import PASSWORD_ENV, build_lab_site
-    from lab.vcenter_admin import VCenterAdmin
-    from lab.vcsim import VCSim
+    from failback.lab.demo import break_the_site
+    from failback.lab.site import PASSWORD_ENV, build_lab_site
+    from failback.lab.vcenter_admin import VCenterAdmin
+    from failback.lab.vcsim import VCSim
 
     sim = VCSim().start(username="administrator@vsphere.local", password="bench-Tui-1")
     try:

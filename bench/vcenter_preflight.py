@@ -49,9 +49,9 @@ def _peak_rss_mb() -> float:
 
 def run_failback(site_path: str) -> dict:
     counter = _count_soap_requests()
-    from checks.sitefile import load_site
-    from checks.sources.vcenter import VCenterSource
-    from runner.engine import Selection, collect, evaluate
+    from failback.checks.sitefile import load_site
+    from failback.checks.sources.vcenter import VCenterSource
+    from failback.runner.engine import Selection, collect, evaluate
 
     site = load_site(Path(site_path))
     began = time.perf_counter()
@@ -69,7 +69,7 @@ def run_naive(site_path: str) -> dict:
     from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
 
-    from checks.sitefile import load_site
+    from failback.checks.sitefile import load_site
 
     site = load_site(Path(site_path))
     settings = site.vcenter
@@ -122,9 +122,9 @@ def _child(mode: str, site_path: str, env: dict) -> dict:
 
 
 def measure(total_vms: int) -> dict:
-    from lab.site import build_lab_site
-    from lab.vcenter_admin import VCenterAdmin
-    from lab.vcsim import VCSim
+    from failback.lab.site import build_lab_site
+    from failback.lab.vcenter_admin import VCenterAdmin
+    from failback.lab.vcsim import VCSim
 
     # VMs are made per resource pool: one cluster pool and one standalone-host pool.
     sim = VCSim().start(clusters=1, hosts_per_cluster=2, standalone_hosts=1, datastores=1, vms=total_vms // 2,

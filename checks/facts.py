@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.site import Site
+from failback.checks.site import Site
 
 SCHEMA = "failback.facts/1"
 

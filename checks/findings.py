@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checks.model import Status
+from failback.checks.model import Status
 
 # Worst first: a failure outweighs "could not verify", which outweighs a warning.
 _SEVERITY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS)

@@ -7,8 +7,8 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from checks.facts import Facts
-from checks.model import CheckMeta, Result
+from failback.checks.facts import Facts
+from failback.checks.model import CheckMeta, Result
 
 Evaluate = Callable[[Facts], Iterable[Result]]
 
@@ -21,7 +21,7 @@ class Check:
 
 _CATALOG: dict[str, Check] = {}
 # Packages whose modules hold checks; importing them fills the catalog.
-_CHECK_PACKAGES = ("checks.vcenter", "checks.network", "checks.hosts", "checks.azure")
+_CHECK_PACKAGES = ("failback.checks.vcenter", "failback.checks.network", "failback.checks.hosts", "failback.checks.azure")
 
 
 def register(meta: CheckMeta) -> Callable[[Evaluate], Evaluate]:

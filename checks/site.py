@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from checks.model import Experience
+from failback.checks.model import Experience
 
 
 class _Section(BaseModel):

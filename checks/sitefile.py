@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from checks.site import Site
+from failback.checks.site import Site
 
 Location = tuple[str | int, ...]
 

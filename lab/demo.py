@@ -15,11 +15,11 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from lab.demo_site import DemoSite
-from runner.console import ConsoleUI
-from runner.events import StepFailure
-from runner.plan import Step
-from runner.report import ExitCode
+from failback.lab.demo_site import DemoSite
+from failback.runner.console import ConsoleUI
+from failback.runner.events import StepFailure
+from failback.runner.plan import Step
+from failback.runner.report import ExitCode
 
 REPORT_FORMATS = ["markdown", "html", "json"]
 
@@ -76,15 +76,15 @@ def run_demo(headless: bool, output: Path | None = None) -> int:
 
 
 def _access(demo: DemoSite):
-    from checks.sitefile import load_site
-    from runner.access import SiteAccess
+    from failback.checks.sitefile import load_site
+    from failback.runner.access import SiteAccess
 
     return SiteAccess(load_site(demo.site_path), demo.site_path, None)
 
 
 def _tui_story(demo: DemoSite, state_dir: Path) -> int:
-    from runner.preflight import Preflight
-    from tui.demo_app import DemoApp
+    from failback.runner.preflight import Preflight
+    from failback.tui.demo_app import DemoApp
 
     access = _access(demo)
     DemoApp(Preflight(access.site, access=access), state_dir, demo.repair_other_teams).run()
@@ -92,10 +92,10 @@ def _tui_story(demo: DemoSite, state_dir: Path) -> int:
 
 
 def _headless_story(demo: DemoSite, state_dir: Path, output: Path) -> int:
-    from runner.export import export
-    from runner.failback_run import drive, timeline
-    from runner.preflight import Preflight
-    from runner.writers import writer_for
+    from failback.runner.export import export
+    from failback.runner.failback_run import drive, timeline
+    from failback.runner.preflight import Preflight
+    from failback.runner.writers import writer_for
 
     access = _access(demo)
     preflight = Preflight(access.site, access=access)

@@ -20,16 +20,16 @@ from pathlib import Path
 
 import trustme
 
-from lab.endpoints import ClosedPort, OpenPort, TlsPort, certificate
-from lab.fake_arm import scenarios
-from lab.fake_arm.scenarios import LabAzure, start_lab
-from lab.fake_arm.state import JobError, ProtectedItem, SecurityRule
-from lab.guest import install_guest
-from lab.master_target import LabMasterTarget, ubuntu_master_target
-from lab.site import APP, APPLIANCE, DB, DISCOVERY_ROLE, DISCOVERY_USER, PAID_LICENCE, PASSWORD_ENV, LabSite, build_lab_site, grant_discovery_role
-from lab.sshd import SshKeys
-from lab.vcenter_admin import VCenterAdmin
-from lab.vcsim import VCSim
+from failback.lab.endpoints import ClosedPort, OpenPort, TlsPort, certificate
+from failback.lab.fake_arm import scenarios
+from failback.lab.fake_arm.scenarios import LabAzure, start_lab
+from failback.lab.fake_arm.state import JobError, ProtectedItem, SecurityRule
+from failback.lab.guest import install_guest
+from failback.lab.master_target import LabMasterTarget, ubuntu_master_target
+from failback.lab.site import APP, APPLIANCE, DB, DISCOVERY_ROLE, DISCOVERY_USER, PAID_LICENCE, PASSWORD_ENV, LabSite, build_lab_site, grant_discovery_role
+from failback.lab.sshd import SshKeys
+from failback.lab.vcenter_admin import VCenterAdmin
+from failback.lab.vcsim import VCSim
 
 VCENTER_PASSWORD = "demo-Lab-Password-1"  # a lab secret, passed to the tool through the environment like a real one
 FREE_LICENCE = ("F7EE0-HYPER-V1SOR-FREE0-00000", "esxBasic", "vSphere 7 Hypervisor")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import dns.exception
 import dns.resolver
 
-from lab.process import ChildProcess, LabProcessError, free_port
+from failback.lab.process import ChildProcess, LabProcessError, free_port
 
 DNSMASQ = "dnsmasq"
 INSTALL_HINT = "apt-get install -y dnsmasq"

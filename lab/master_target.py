@@ -27,8 +27,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from checks.hosts.packages import FOR_FILESYSTEM, REQUIRED
-from lab.sshd import SshKeys, Sshd
+from failback.checks.hosts.packages import FOR_FILESYSTEM, REQUIRED
+from failback.lab.sshd import SshKeys, Sshd
 
 SHELL = Path(__file__).with_name("master_target_shell.sh")
 # Where the shell lays scenario files over the real system, read-only or keeping what commands write in the scenario's

@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checks.site import Site
-from checks.sitefile import load_site
-from checks.vcenter.permissions import required_privileges
-from lab.vcenter_admin import VCenterAdmin
-from lab.vcsim import VCSim
+from failback.checks.site import Site
+from failback.checks.sitefile import load_site
+from failback.checks.vcenter.permissions import required_privileges
+from failback.lab.vcenter_admin import VCenterAdmin
+from failback.lab.vcsim import VCSim
 
 PASSWORD_ENV = "FAILBACK_LAB_VCENTER_PASSWORD"
 DISCOVERY_USER = "asr-discovery@vsphere.local"

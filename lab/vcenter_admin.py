@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
-from lab.vcsim import VCSim
+from failback.lab.vcsim import VCSim
 
 PropertyCollector = vmodl.query.PropertyCollector
 

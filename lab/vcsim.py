@@ -297,5 +297,5 @@ class VCSim:
         self.stop()
 
 
-if __name__ == "__main__":  # `python -m lab.vcsim` builds ahead of time (e.g. in CI) and prints the binary
+if __name__ == "__main__":  # `python -m failback.lab.vcsim` builds ahead of time (e.g. in CI) and prints the binary
     print(build_vcsim())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from remediations.model import Remediation
+from failback.remediations.model import Remediation
 
 _ASR_VMWARE_FAILBACK = "https://learn.microsoft.com/azure/site-recovery/vmware-azure-failback"
 _ASR_MODERNIZED_FAILBACK = "https://learn.microsoft.com/azure/site-recovery/failover-failback-overview-modernized"

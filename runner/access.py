@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from checks.facts import Facts
-from checks.site import Site
-from checks.sitefile import missing_environment
-from runner.engine import Collector, Selection, collect, select_collectors
+from failback.checks.facts import Facts
+from failback.checks.site import Site
+from failback.checks.sitefile import missing_environment
+from failback.runner.engine import Collector, Selection, collect, select_collectors
 
 PasswordPrompt = Callable[[str], str]
 
@@ -56,7 +56,7 @@ class SiteAccess:
 
     def azure_secret(self) -> str | None:
         """The client secret, when the site signs in to Azure with one; an unset variable is a bad site, never a prompt."""
-        from checks.sources.azure_session import credential_kind
+        from failback.checks.sources.azure_session import credential_kind
 
         settings = self.site.azure
         if settings is None or credential_kind(settings) != "client_secret":
@@ -69,12 +69,12 @@ class SiteAccess:
         return {"vcenter": self.vcenter_password, "ssh": self.ssh_passphrases, "azure": self.azure_secret}[source]()
 
     def _factories(self) -> dict[str, Callable[[], Collector]]:
-        from checks.sources.azure import AzureSource
-        from checks.sources.backup import BackupSource
-        from checks.sources.dns import DnsSource
-        from checks.sources.master_targets import MasterTargetSource
-        from checks.sources.tcp import TcpSource
-        from checks.sources.vcenter import VCenterSource
+        from failback.checks.sources.azure import AzureSource
+        from failback.checks.sources.backup import BackupSource
+        from failback.checks.sources.dns import DnsSource
+        from failback.checks.sources.master_targets import MasterTargetSource
+        from failback.checks.sources.tcp import TcpSource
+        from failback.checks.sources.vcenter import VCenterSource
 
         site = self.site
         return {

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.model import Experience
-from checks.site import Site
-from checks.sources.azure_asr import fabric_facts, item_facts, job_facts
-from checks.sources.azure_session import AzureSession
-from runner.orchestrator import AsrOperationError, Submission
-from runner.plan import Step, StepKind
+from failback.checks.model import Experience
+from failback.checks.site import Site
+from failback.checks.sources.azure_asr import fabric_facts, item_facts, job_facts
+from failback.checks.sources.azure_session import AzureSession
+from failback.runner.orchestrator import AsrOperationError, Submission
+from failback.runner.plan import Step, StepKind
 
 RECOVERY_POINT = {
     # site's choice -> (classic unplanned failover's type, modernized planned failover's type)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from runner.report import current_operator  # noqa: the operator a report names is the one the audit names
+from failback.runner.report import current_operator  # noqa: the operator a report names is the one the audit names
 
 
 def default_audit_log() -> Path:

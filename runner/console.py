@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from runner.events import EventKind, RunEvent, StepFailure
-from runner.plan import Step, StepKind
+from failback.runner.events import EventKind, RunEvent, StepFailure
+from failback.runner.plan import Step, StepKind
 
 _MARK = {EventKind.STEP_STARTED: "==>", EventKind.STEP_FINISHED: " ok", EventKind.STEP_SKIPPED: "skip", EventKind.STEP_FAILED: "FAIL",
          EventKind.WAITING: "  ?", EventKind.PROGRESS: "   ", EventKind.RUN_FINISHED: "DONE", EventKind.RUN_STOPPED: "STOP"}

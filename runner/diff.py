@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.model import Result, Status
-from runner.report import READY_STATUSES, ExitCode, Report
+from failback.checks.model import Result, Status
+from failback.runner.report import READY_STATUSES, ExitCode, Report
 
 STATUS_RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WAIVED: 0, Status.WARN: 1, Status.ERROR: 2, Status.FAIL: 3}
 

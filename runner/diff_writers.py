@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from checks.model import Status
-from runner.diff import Change, ReportDiff
-from runner.report import Report
-from runner.writers.markdown_writer import markdown_table
+from failback.checks.model import Status
+from failback.runner.diff import Change, ReportDiff
+from failback.runner.report import Report
+from failback.runner.writers.markdown_writer import markdown_table
 
 DIFF_SCHEMA = "failback.diff/1"
 

@@ -9,15 +9,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks.facts import Facts, SourceFailure
-from checks.model import CheckMeta, Gate, Result, Status
-from checks.registry import Check, all_checks
-from checks.site import Site
-from checks.sources.errors import SourceError
-from remediations import catalog as remediation_catalog
-from runner.report import Report
-from runner.version import TOOL_VERSION
-from runner.waivers import Waiver, apply_waivers
+from failback.checks.facts import Facts, SourceFailure
+from failback.checks.model import CheckMeta, Gate, Result, Status
+from failback.checks.registry import Check, all_checks
+from failback.checks.site import Site
+from failback.checks.sources.errors import SourceError
+from failback.remediations import catalog as remediation_catalog
+from failback.runner.report import Report
+from failback.runner.version import TOOL_VERSION
+from failback.runner.waivers import Waiver, apply_waivers
 
 log = logging.getLogger(__name__)
 

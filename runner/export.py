@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.report import Report
-from runner.writers import FORMATS, writer_for
-from runner.writers.json_writer import digest
+from failback.runner.report import Report
+from failback.runner.writers import FORMATS, writer_for
+from failback.runner.writers.json_writer import digest
 
 
 class ExportError(Exception):
@@ -21,7 +21,7 @@ def render(report: Report, formats: list[str], verbose: bool = False, json_diges
         json_digest = digest(texts["json"])
     for name in formats:
         if name == "text":
-            from runner.writers.text_writer import write as write_text
+            from failback.runner.writers.text_writer import write as write_text
 
             texts[name] = write_text(report, json_digest, verbose=verbose)
         elif name not in texts:

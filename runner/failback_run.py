@@ -7,18 +7,18 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from checks.model import Gate
-from runner.access import SiteAccess
-from runner.console import ConsoleUI
-from runner.engine import Selection, evaluate
-from runner.journal import Journal, RunLock, RunLocked, default_state_dir
-from checks.sources.errors import SourceError
-from runner.export import export
-from runner.orchestrator import AsrOperationError, FailbackRun, RunOutcome, RunUI
-from runner.plan import FailbackPlan, VmAfterFailback, build_plan
-from remediations.guest_ip.config import record_from_evidence
-from runner.report import ExitCode, Report
-from runner.waivers import Waiver
+from failback.checks.model import Gate
+from failback.runner.access import SiteAccess
+from failback.runner.console import ConsoleUI
+from failback.runner.engine import Selection, evaluate
+from failback.runner.journal import Journal, RunLock, RunLocked, default_state_dir
+from failback.checks.sources.errors import SourceError
+from failback.runner.export import export
+from failback.runner.orchestrator import AsrOperationError, FailbackRun, RunOutcome, RunUI
+from failback.runner.plan import FailbackPlan, VmAfterFailback, build_plan
+from failback.remediations.guest_ip.config import record_from_evidence
+from failback.runner.report import ExitCode, Report
+from failback.runner.waivers import Waiver
 
 
 class RunRefused(Exception):
@@ -74,8 +74,8 @@ def interrupted_run(access: SiteAccess, state_dir: Path | None) -> bool:
 
 def drive(access: SiteAccess, ui: RunUI, resume: bool, waivers: list[Waiver], state_dir: Path | None) -> RunResult:
     """Run (or resume) the site's failback with this front end; one run per site at a time. Raises RunRefused."""
-    from runner.asr_operations import AsrOperations
-    from runner.static_ip_step import StaticIpAutomation
+    from failback.runner.asr_operations import AsrOperations
+    from failback.runner.static_ip_step import StaticIpAutomation
 
     site = access.site
     if site.azure is None:
@@ -119,7 +119,7 @@ def drive(access: SiteAccess, ui: RunUI, resume: bool, waivers: list[Waiver], st
 
 
 def print_plan(access: SiteAccess) -> int:
-    from runner.static_ip_step import StaticIpAutomation
+    from failback.runner.static_ip_step import StaticIpAutomation
 
     automation = StaticIpAutomation(access.site, access.vcenter_password)
     for number, step in enumerate(plan_for(access).steps, 1):

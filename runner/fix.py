@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import Result, Status
-from checks.site import Site
-from remediations.fixes import FixAction, FixError, fix_for
-from runner import audit
-from runner.engine import Selection, evaluate
-from runner.report import ExitCode
+from failback.checks.facts import Facts
+from failback.checks.model import Result, Status
+from failback.checks.site import Site
+from failback.remediations.fixes import FixAction, FixError, fix_for
+from failback.runner import audit
+from failback.runner.engine import Selection, evaluate
+from failback.runner.report import ExitCode
 
 NEEDS_FIXING = {Status.FAIL, Status.WARN}
 

@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from checks.facts import SCHEMA as FACTS_SCHEMA
-from checks.facts import Facts, FactsFileError
-from checks.model import Result
-from checks.vcenter.guest_ip import IP_MODE, RECORD_SOURCE
-from remediations.guest_ip.config import record_from_evidence
-from runner.report import SCHEMA as REPORT_SCHEMA
-from runner.report import ReportFileError, report_from_document
+from failback.checks.facts import SCHEMA as FACTS_SCHEMA
+from failback.checks.facts import Facts, FactsFileError
+from failback.checks.model import Result
+from failback.checks.vcenter.guest_ip import IP_MODE, RECORD_SOURCE
+from failback.remediations.guest_ip.config import record_from_evidence
+from failback.runner.report import SCHEMA as REPORT_SCHEMA
+from failback.runner.report import ReportFileError, report_from_document
 
 Records = dict[str, dict[str, Any]]  # VM name -> {"static": [{ip, prefix, mac, network}], "gateway", "dns"}
 
@@ -44,7 +44,7 @@ def load_records(path: Path) -> Records:
         if schema == REPORT_SCHEMA:
             results = report_from_document(document).results
         elif schema == FACTS_SCHEMA:
-            from runner.engine import Selection, evaluate
+            from failback.runner.engine import Selection, evaluate
 
             selection = Selection(only=frozenset({IP_MODE.id}))
             results = evaluate(Facts.load(path), selection).results

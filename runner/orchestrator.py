@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from checks.model import Gate, Status
-from remediations import catalog
-from remediations.asr_errors import remediation_for
-from runner.events import EventKind, RunEvent, StepFailure
-from runner.journal import Journal, JournalError
-from runner.plan import FailbackPlan, Step, StepKind
-from runner.report import Report
+from failback.checks.model import Gate, Status
+from failback.remediations import catalog
+from failback.remediations.asr_errors import remediation_for
+from failback.runner.events import EventKind, RunEvent, StepFailure
+from failback.runner.journal import Journal, JournalError
+from failback.runner.plan import FailbackPlan, Step, StepKind
+from failback.runner.report import Report
 
 TERMINAL_JOB_STATES = {"Succeeded", "Failed", "Cancelled", "Suspended", "CompletedWithInformation"}
 SUCCESSFUL_JOB_STATES = {"Succeeded", "CompletedWithInformation"}

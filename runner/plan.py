@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from checks.model import Experience, Gate
-from remediations.guest_ip.config import manual_steps
+from failback.checks.model import Experience, Gate
+from failback.remediations.guest_ip.config import manual_steps
 
 # ASR's provider of an item failed over to Azure, by experience; after failback it is the reverse one.
 FORWARD_PROVIDER = {Experience.CLASSIC: "InMageAzureV2", Experience.MODERNIZED: "InMageRcm"}

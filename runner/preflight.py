@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from checks.facts import Facts
-from checks.site import Site
-from runner.access import SiteAccess
-from runner.engine import Selection, evaluate
-from runner.fix import FixOutcome, run_fix
-from runner.report import Report
-from runner.waivers import Waiver
+from failback.checks.facts import Facts
+from failback.checks.site import Site
+from failback.runner.access import SiteAccess
+from failback.runner.engine import Selection, evaluate
+from failback.runner.fix import FixOutcome, run_fix
+from failback.runner.report import Report
+from failback.runner.waivers import Waiver
 
 
 class Preflight:
@@ -64,7 +64,7 @@ class Preflight:
     def fix(self, check_id: str, target: str | None, confirm: Callable[[list], bool], dry_run: bool) -> FixOutcome:
         if self._access is None:
             raise RuntimeError("fixes need the live site, not a facts bundle")
-        from remediations.fixes import fix_for
+        from failback.remediations.fixes import fix_for
 
         fix = fix_for(check_id)
         secrets = {fix.source: self._access.secrets(fix.source)} if fix else {}

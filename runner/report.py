@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.model import Experience, Gate, Result, Severity, Status
+from failback.checks.model import Experience, Gate, Result, Severity, Status
 
 SCHEMA = "failback.report/1"
 # Statuses that still let the failback go ahead.

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from checks.site import Site
-from remediations.guest_ip.restore import RestoreError, RestorePlan, StaticIpRestore, guest_login
-from runner.orchestrator import StepAutomationError
-from runner.plan import Step
+from failback.checks.site import Site
+from failback.remediations.guest_ip.restore import RestoreError, RestorePlan, StaticIpRestore, guest_login
+from failback.runner.orchestrator import StepAutomationError
+from failback.runner.plan import Step
 
 STEP_PREFIX = "manual:static-ip:"
 

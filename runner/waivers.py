@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checks.model import Result, Status
-from checks.sitefile import Problem, SiteFileError, key_lines, read_text_file
+from failback.checks.model import Result, Status
+from failback.checks.sitefile import Problem, SiteFileError, key_lines, read_text_file
 
 WAIVABLE = {Status.FAIL, Status.WARN, Status.ERROR}
 _KEYS = {"check", "target", "justification", "approver", "expires"}

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from checks.model import Result
-from checks.sources.vcenter import VCenterSource
-from lab.site import LabSite, build_lab_site
-from lab.vcenter_admin import VCenterAdmin
-from lab.vcsim import VCSim
-from runner.engine import Selection, collect, evaluate
+from failback.checks.model import Result
+from failback.checks.sources.vcenter import VCenterSource
+from failback.lab.site import LabSite, build_lab_site
+from failback.lab.vcenter_admin import VCenterAdmin
+from failback.lab.vcsim import VCSim
+from failback.runner.engine import Selection, collect, evaluate
 
 
 # The checks whose facts come from vCenter (the lab site's other peers are not started here).

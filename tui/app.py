@@ -13,20 +13,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Markdown, Static, TabbedContent, TabPane
 
-from checks.model import Gate, Result, Status
-from remediations.fixes import fix_for
-from runner.export import ExportError, export
-from runner.preflight import Preflight
-from runner.report import Report
-from runner.writers.summary import ordered
-from tui.commands import FailbackCommands
-from tui.modals import ConfirmFix, ExportDialog, HelpScreen
-from tui.result_table import ResultTable
-from tui.run_view import RUN_BINDINGS, RunEventMessage, RunView, RunWindowClosed, TuiRunUI
-from tui.results import STATUS_FILTERS, ResultFilter, ResultIndex, detail_markdown
+from failback.checks.model import Gate, Result, Status
+from failback.remediations.fixes import fix_for
+from failback.runner.export import ExportError, export
+from failback.runner.preflight import Preflight
+from failback.runner.report import Report
+from failback.runner.writers.summary import ordered
+from failback.tui.commands import FailbackCommands
+from failback.tui.modals import ConfirmFix, ExportDialog, HelpScreen
+from failback.tui.result_table import ResultTable
+from failback.tui.run_view import RUN_BINDINGS, RunEventMessage, RunView, RunWindowClosed, TuiRunUI
+from failback.tui.results import STATUS_FILTERS, ResultFilter, ResultIndex, detail_markdown
 
 def gate_verdict(report: Report, gate: Gate) -> tuple[bool, dict[str, int]]:
-    from checks.registry import get
+    from failback.checks.registry import get
 
     results = [r for r in report.results if gate in get(r.check).meta.gates]
     counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
@@ -201,7 +201,7 @@ class FailbackApp(App[None]):
 
     @work(thread=True, exclusive=True, group="run")
     def run_failback(self, resume: bool) -> None:
-        from runner.failback_run import RunRefused, drive, timeline
+        from failback.runner.failback_run import RunRefused, drive, timeline
 
         try:
             result = drive(self.preflight.access, TuiRunUI(self), resume, self.preflight.waivers, self.state_dir)

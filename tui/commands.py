@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import Hit, Hits, Provider
 
-from tui.results import STATUS_FILTERS
+from failback.tui.results import STATUS_FILTERS
 
 
 class FailbackCommands(Provider):

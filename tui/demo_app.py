@@ -8,8 +8,8 @@ from pathlib import Path
 from textual import work
 from textual.binding import Binding
 
-from runner.preflight import Preflight
-from tui.app import FailbackApp
+from failback.runner.preflight import Preflight
+from failback.tui.app import FailbackApp
 
 GUIDE = (
     "Demo: this site is broken the way real sites are found. 1. Read the problems (2, Enter). "

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, SelectionList, Static
 
-from runner.writers import FORMATS
+from failback.runner.writers import FORMATS
 
 
 class ConfirmFix(ModalScreen[bool]):

@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from checks.model import Result, Status
+from failback.checks.model import Result, Status
 
 # Column widths: status, check, target; the message takes the rest.
 COLUMNS = (("status", 7), ("check", 23), ("target", 26))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from checks.model import Result, Status
-from runner.writers.summary import STATUS_ORDER
+from failback.checks.model import Result, Status
+from failback.runner.writers.summary import STATUS_ORDER
 
 PROBLEMS = frozenset({Status.FAIL, Status.ERROR, Status.WARN})
 # In the order a reviewer reads them: what blocks first.

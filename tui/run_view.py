@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, RichLog, Static
 
-from runner.events import EventKind, RunEvent, StepFailure
-from runner.plan import Step, StepKind
+from failback.runner.events import EventKind, RunEvent, StepFailure
+from failback.runner.plan import Step, StepKind
 
 _MARKS = {"running": "▶", EventKind.STEP_FINISHED: "✔", EventKind.STEP_SKIPPED: "↷", EventKind.STEP_FAILED: "✖"}
 

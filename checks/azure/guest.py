@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.view import AzureView
-from checks.facts import Facts
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
+from failback.checks.azure.view import AzureView
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
 
 NETWORK_MANAGER = CheckMeta(
     id="guest.network_manager",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from checks.findings import Findings
-from remediations.asr_errors import remediation_for
+from failback.checks.findings import Findings
+from failback.remediations.asr_errors import remediation_for
 
 
 def describe(error: dict[str, Any]) -> str:

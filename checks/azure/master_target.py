@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.stages import Stage, stage_of
-from checks.azure.view import AzureView, same_host
-from checks.facts import Facts
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import MasterTarget
+from failback.checks.azure.stages import Stage, stage_of
+from failback.checks.azure.view import AzureView, same_host
+from failback.checks.facts import Facts
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import MasterTarget
 
 DISK_COUNT = CheckMeta(
     id="mt.disk_count",

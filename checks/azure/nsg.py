@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.nsg_rules import Flow, decide
-from checks.azure.stages import AZURE_VM_RUNS, stage_of
-from checks.azure.view import AzureView, not_verified
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.model import BOTH, CheckMeta, Experience, Gate, Result, Severity, Status
-from checks.registry import register
+from failback.checks.azure.nsg_rules import Flow, decide
+from failback.checks.azure.stages import AZURE_VM_RUNS, stage_of
+from failback.checks.azure.view import AzureView, not_verified
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.model import BOTH, CheckMeta, Experience, Gate, Result, Severity, Status
+from failback.checks.registry import register
 
 NSG = CheckMeta(
     id="network.nsg",

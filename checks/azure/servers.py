@@ -8,12 +8,12 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.health import add_health_errors, describe, remediation_for_errors
-from checks.azure.view import AzureView, same_host
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.model import BOTH, CLASSIC_ONLY, MODERNIZED_ONLY, CheckMeta, Experience, Gate, Result, Severity, Status
-from checks.registry import register
+from failback.checks.azure.health import add_health_errors, describe, remediation_for_errors
+from failback.checks.azure.view import AzureView, same_host
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.model import BOTH, CLASSIC_ONLY, MODERNIZED_ONLY, CheckMeta, Experience, Gate, Result, Severity, Status
+from failback.checks.registry import register
 
 CS_HEALTH = CheckMeta(
     id="cs.health",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from checks.model import Experience
+from failback.checks.model import Experience
 
 FORWARD_PROVIDERS = {"InMageAzureV2", "InMageRcm"}
 REVERSE_PROVIDERS = {"InMage", "InMageRcmFailback"}

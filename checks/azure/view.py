@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import Result, Status
-from checks.site import is_ip_address, normalise_host
+from failback.checks.facts import Facts
+from failback.checks.model import Result, Status
+from failback.checks.site import is_ip_address, normalise_host
 
 # A failure about one named resource: a wrong name needs fixing in the site file, anything else Azure access.
 NOT_FOUND_REMEDIATION = "azure-resource-names"

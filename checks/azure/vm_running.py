@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.stages import AZURE_VM_RUNS, stage_of
-from checks.azure.view import AzureView, not_verified
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
+from failback.checks.azure.stages import AZURE_VM_RUNS, stage_of
+from failback.checks.azure.view import AzureView, not_verified
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
 
 VM_RUNNING = CheckMeta(
     id="azure.vm_running",

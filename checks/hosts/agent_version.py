@@ -11,12 +11,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.master_target import asr_agent_versions, asr_master_target
-from checks.facts import Facts
-from checks.hosts.subjects import Verdict, judge_linux_master_targets
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import MasterTarget, Site
+from failback.checks.azure.master_target import asr_agent_versions, asr_master_target
+from failback.checks.facts import Facts
+from failback.checks.hosts.subjects import Verdict, judge_linux_master_targets
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import MasterTarget, Site
 
 VERSION = CheckMeta(
     id="mt.version",

@@ -7,13 +7,13 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.hosts.subjects import ssh_remediation
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.network.resolution import current_addresses, registered_address_problem
-from checks.registry import register
-from checks.site import Site, is_ip_address
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.hosts.subjects import ssh_remediation
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.network.resolution import current_addresses, registered_address_problem
+from failback.checks.registry import register
+from failback.checks.site import Site, is_ip_address
 
 BACKUP = CheckMeta(
     id="cs.backup",

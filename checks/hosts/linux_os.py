@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.hosts.subjects import Verdict, judge_linux_master_targets
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import MasterTarget
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.hosts.subjects import Verdict, judge_linux_master_targets
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import MasterTarget
 
 # (distribution id, version) -> the kernels supported on it; None: the release is supported as a whole (legacy).
 SUPPORTED = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.hosts.subjects import Verdict, judge_linux_master_targets
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import MasterTarget, Site
+from failback.checks.facts import Facts
+from failback.checks.hosts.subjects import Verdict, judge_linux_master_targets
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import MasterTarget, Site
 
 # A dpkg-based host is held to the Ubuntu list and an rpm-based one to the CentOS list, whatever mt.linux_os says of
 # its release, so every missing package is named at once.

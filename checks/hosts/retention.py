@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.hosts.subjects import Verdict, judge_linux_master_targets
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import MasterTarget
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.hosts.subjects import Verdict, judge_linux_master_targets
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import MasterTarget
 
 GB = 1024**3
 FAT_TYPES = {"vfat", "msdos", "fat", "fat16", "fat32", "exfat", "umsdos"}

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import CheckMeta, Result, Status
-from checks.site import MasterTarget
+from failback.checks.facts import Facts
+from failback.checks.model import CheckMeta, Result, Status
+from failback.checks.site import MasterTarget
 
 Verdict = tuple[Status, str, dict[str, Any]]
 # Judges get what SSH found on the host and the site file's entry for it.

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
 
 PORTS = CheckMeta(
     id="network.ports",

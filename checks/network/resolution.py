@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.findings import Findings
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import Site, normalise_host
+from failback.checks.facts import Facts
+from failback.checks.findings import Findings
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import Site, normalise_host
 
 RESOLUTION = CheckMeta(
     id="dns.resolution",

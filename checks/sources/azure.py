@@ -22,12 +22,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from checks.model import Experience
-from checks.site import Site
-from checks.sources.azure_asr import REVERSE_PROVIDERS, fabric_facts, item_facts, job_facts, plan_facts, recovery_point_summary
-from checks.sources.azure_compute import vm_facts
-from checks.sources.azure_errors import describe_failure, failure_record
-from checks.sources.azure_network import (
+from failback.checks.model import Experience
+from failback.checks.site import Site
+from failback.checks.sources.azure_asr import REVERSE_PROVIDERS, fabric_facts, item_facts, job_facts, plan_facts, recovery_point_summary
+from failback.checks.sources.azure_compute import vm_facts
+from failback.checks.sources.azure_errors import describe_failure, failure_record
+from failback.checks.sources.azure_network import (
     bgp_peer_facts,
     circuit_facts,
     connection_facts,
@@ -36,10 +36,10 @@ from checks.sources.azure_network import (
     local_gateway_facts,
     nic_facts,
 )
-from checks.sources.azure_session import AzureSession, credential_kind
-from checks.sources.azure_values import ArmId, resource_id
-from checks.sources.errors import SourceError
-from checks.sources.fanout import Fanout
+from failback.checks.sources.azure_session import AzureSession, credential_kind
+from failback.checks.sources.azure_values import ArmId, resource_id
+from failback.checks.sources.errors import SourceError
+from failback.checks.sources.fanout import Fanout
 
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 # A long-running call (effective rules, BGP status, connectivity check) may take this many request timeouts.

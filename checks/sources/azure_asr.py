@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.sources.azure_values import text, when
+from failback.checks.sources.azure_values import text, when
 
 CLASSIC_PROVIDERS = {"InMageAzureV2", "InMage"}
 MODERNIZED_PROVIDERS = {"InMageRcm", "InMageRcmFailback"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.sources.azure_values import text, when
+from failback.checks.sources.azure_values import text, when
 
 
 def _status(statuses: Any, prefix: str) -> Any:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from checks.site import Azure
-from checks.sources.errors import SourceError
+from failback.checks.site import Azure
+from failback.checks.sources.errors import SourceError
 
 # Answers azure-core's RetryPolicy retries before giving up.
 RETRIED_STATUSES = {408, 429, 500, 502, 503, 504}

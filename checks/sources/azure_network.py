@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.sources.azure_values import ref, text, when
+from failback.checks.sources.azure_values import ref, text, when
 
 
 def connection_facts(connection: Any) -> dict[str, Any]:

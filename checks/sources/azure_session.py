@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.site import Azure
-from checks.sources.azure_errors import describe_sign_in_failure
-from checks.sources.errors import SourceError
+from failback.checks.site import Azure
+from failback.checks.sources.azure_errors import describe_sign_in_failure
+from failback.checks.sources.errors import SourceError
 
 # Microsoft's own authorities; any other (a test fake, a private cloud) is not known to MSAL's instance discovery,
 # which would otherwise try to reach login.microsoftonline.com to validate it.
@@ -105,7 +105,7 @@ class AzureSession:
         from azure.mgmt.network import NetworkManagementClient
         from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
-        from checks.sources.azure_retry import BoundedRetryPolicy
+        from failback.checks.sources.azure_retry import BoundedRetryPolicy
 
         # Retry-After is waited for at most one request timeout (see azure_retry).
         self._retry_policy_class = functools.partial(BoundedRetryPolicy, retry_after_max=settings.timeout_seconds)

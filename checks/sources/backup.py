@@ -18,8 +18,8 @@ from typing import Any
 
 import paramiko
 
-from checks.site import Site
-from checks.sources.ssh import SshFailure, SshSession, backup_access
+from failback.checks.site import Site
+from failback.checks.sources.ssh import SshFailure, SshSession, backup_access
 
 # Backups usually sit in the path or in dated folders below it; deeper trees are not searched.
 MAX_DEPTH = 3

@@ -17,9 +17,9 @@ import dns.exception
 import dns.resolver
 import dns.reversename
 
-from checks.model import Experience
-from checks.site import Site, is_ip_address, normalise_host, parse_server
-from checks.sources.errors import SourceError
+from failback.checks.model import Experience
+from failback.checks.site import Site, is_ip_address, normalise_host, parse_server
+from failback.checks.sources.errors import SourceError
 
 MAX_PARALLEL_QUERIES = 64
 SYSTEM_RESOLVER = "system resolver"

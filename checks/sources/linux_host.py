@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from checks.sources.ssh import CommandResult, SshSession
+from failback.checks.sources.ssh import CommandResult, SshSession
 
 RETENTION_PATH = "/mnt/retention"
 AGENT_VERSION_FILE = "/usr/local/.vx_version"

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from checks.site import MasterTarget, Site
-from checks.sources.linux_host import describe_linux_host
-from checks.sources.ssh import SshFailure, SshSession, master_target_access
+from failback.checks.site import MasterTarget, Site
+from failback.checks.sources.linux_host import describe_linux_host
+from failback.checks.sources.ssh import SshFailure, SshSession, master_target_access
 
 
 class MasterTargetSource:

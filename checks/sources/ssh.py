@@ -20,7 +20,7 @@ from typing import Any
 
 import paramiko
 
-from checks.site import ConfigServer, MasterTarget
+from failback.checks.site import ConfigServer, MasterTarget
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from cryptography import x509
 
-from checks.model import Experience
-from checks.site import Site, is_ip_address
-from checks.sources.tls import fingerprint
+from failback.checks.model import Experience
+from failback.checks.site import Site, is_ip_address
+from failback.checks.sources.tls import fingerprint
 
 MAX_PARALLEL_PROBES = 128
 

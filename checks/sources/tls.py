@@ -7,7 +7,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from checks.sources.errors import SourceError
+from failback.checks.sources.errors import SourceError
 
 
 def fingerprint(der_certificate: bytes, algorithm: str = "sha256") -> str:

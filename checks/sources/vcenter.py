@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from checks.site import Site
-from checks.sources.errors import SourceError
-from checks.sources.vcenter_session import vcenter_session
+from failback.checks.site import Site
+from failback.checks.sources.errors import SourceError
+from failback.checks.sources.vcenter_session import vcenter_session
 
 _VM_DETAIL = [
     "name",

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from checks.site import VCenter
-from checks.sources import tls
-from checks.sources.errors import SourceError
+from failback.checks.site import VCenter
+from failback.checks.sources import tls
+from failback.checks.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
 

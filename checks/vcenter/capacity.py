@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.facts import Facts
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.vcenter.inventory import GIB, Inventory
-from checks.vcenter.placement import datastore_demand, host_demand
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.vcenter.inventory import GIB, Inventory
+from failback.checks.vcenter.placement import datastore_demand, host_demand
 
 SUPPORTED_DATASTORE_TYPES = {"VMFS", "VSAN"}
 

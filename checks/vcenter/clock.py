@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from checks.facts import Facts
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
 
 TIME_SKEW = CheckMeta(
     id="time.skew",

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checks.azure.guest import azure_addressing
-from checks.facts import Facts
-from checks.model import BOTH, CheckMeta, Experience, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.vcenter.inventory import FoundVm, Inventory, guest_family
+from failback.checks.azure.guest import azure_addressing
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CheckMeta, Experience, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.vcenter.inventory import FoundVm, Inventory, guest_family
 
 IP_MODE = CheckMeta(
     id="guest.ip_mode",

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from checks.facts import Facts
-from checks.site import MasterTarget, Vm
+from failback.checks.facts import Facts
+from failback.checks.site import MasterTarget, Vm
 
 GIB = 1024**3
 

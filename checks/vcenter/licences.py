@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.facts import Facts
-from checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.vcenter.inventory import Inventory
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.vcenter.inventory import Inventory
 
 # editionKeys of free ESXi licences seen in the field; ASR failback needs the vStorage APIs a free licence lacks.
 FREE_EDITION_KEYS = {"esxbasic", "esxbasic.vram", "esx.hypervisor.free", "esx.free"}

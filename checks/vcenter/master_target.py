@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.azure.master_target import asr_master_target, asr_os_families
-from checks.facts import Facts
-from checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.site import MasterTarget
-from checks.vcenter.inventory import FoundVm, Inventory, guest_family
-from checks.vcenter.subjects import Verdict, judge_master_targets
+from failback.checks.azure.master_target import asr_master_target, asr_os_families
+from failback.checks.facts import Facts
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.site import MasterTarget
+from failback.checks.vcenter.inventory import FoundVm, Inventory, guest_family
+from failback.checks.vcenter.subjects import Verdict, judge_master_targets
 
 PARAVIRTUAL = "ParaVirtualSCSIController"
 

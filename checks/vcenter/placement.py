@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checks.model import Experience
-from checks.site import Vm
-from checks.vcenter.inventory import Inventory
+from failback.checks.model import Experience
+from failback.checks.site import Vm
+from failback.checks.vcenter.inventory import Inventory
 
 
 @dataclass

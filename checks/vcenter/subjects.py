@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import CheckMeta, Result, Status
-from checks.vcenter.inventory import FoundVm, Inventory
+from failback.checks.facts import Facts
+from failback.checks.model import CheckMeta, Result, Status
+from failback.checks.vcenter.inventory import FoundVm, Inventory
 
 Verdict = tuple[Status, str, dict[str, Any]]
 # Judges get the VM as vCenter sees it and the site file's entry for it (a Vm or a MasterTarget).

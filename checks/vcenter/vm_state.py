@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.facts import Facts
-from checks.model import BOTH, CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
-from checks.registry import register
-from checks.vcenter.inventory import FoundVm
-from checks.vcenter.subjects import Verdict, judge_master_targets, judge_site_vms
+from failback.checks.facts import Facts
+from failback.checks.model import BOTH, CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.registry import register
+from failback.checks.vcenter.inventory import FoundVm
+from failback.checks.vcenter.subjects import Verdict, judge_master_targets, judge_site_vms
 
 
 def no_snapshots(found: FoundVm, entry: object = None) -> Verdict:

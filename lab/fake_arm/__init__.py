@@ -7,8 +7,8 @@
 - scenarios: healthy classic and modernized sites that tests then break
 """
 
-from lab.fake_arm.faults import Fault
-from lab.fake_arm.server import FakeArm
-from lab.fake_arm.state import World
+from failback.lab.fake_arm.faults import Fault
+from failback.lab.fake_arm.server import FakeArm
+from failback.lab.fake_arm.state import World
 
 __all__ = ["FakeArm", "Fault", "World"]

@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.fake_arm.asr_api import item_id, job_named, render_item, vault_id, vault_of
-from lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, route
-from lab.fake_arm.stages import experience_of, set_stage, stage_of
-from lab.fake_arm.state import Job, JobError, ProtectedItem
+from failback.lab.fake_arm.asr_api import item_id, job_named, render_item, vault_id, vault_of
+from failback.lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, route
+from failback.lab.fake_arm.stages import experience_of, set_stage, stage_of
+from failback.lab.fake_arm.state import Job, JobError, ProtectedItem
 
 # (operation, stage before) -> stage after. Classic fails back with an unplanned failover, modernized with a planned one.
 _TRANSITIONS = {

@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, member, paged, resource_group, route
-from lab.fake_arm.state import (
+from failback.lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, member, paged, resource_group, route
+from failback.lab.fake_arm.state import (
     Container,
     Fabric,
     HealthIssue,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.fake_arm.routes import GROUP, Request, Response, iso, member, resource_group, route
-from lab.fake_arm.state import VirtualMachine, utc_now
+from failback.lab.fake_arm.routes import GROUP, Request, Response, iso, member, resource_group, route
+from failback.lab.fake_arm.state import VirtualMachine, utc_now
 
 _VMS = "Microsoft.Compute/virtualMachines"
 _POWER_DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated", "starting": "VM starting",

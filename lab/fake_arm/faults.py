@@ -12,7 +12,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from lab.fake_arm.routes import Response
+from failback.lab.fake_arm.routes import Response
 
 _REASONS = {
     401: ("InvalidAuthenticationToken", "The access token is invalid."),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs
 
-from lab.fake_arm.routes import Request, Response, route
+from failback.lab.fake_arm.routes import Request, Response, route
 
 TOKEN_LIFETIME_SECONDS = 3600
 

@@ -11,8 +11,8 @@ import ipaddress
 from functools import cache
 from typing import Any
 
-from lab.fake_arm.routes import NETWORK, ArmError, Request, Response, iso, member, paged, resource_group, route
-from lab.fake_arm.state import (
+from failback.lab.fake_arm.routes import NETWORK, ArmError, Request, Response, iso, member, paged, resource_group, route
+from failback.lab.fake_arm.state import (
     Circuit,
     LocalNetworkGateway,
     NetworkInterface,

@@ -10,8 +10,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from lab.fake_arm.routes import SUBSCRIPTION, ArmError, Request, Response, route
-from lab.fake_arm.state import new_guid
+from failback.lab.fake_arm.routes import SUBSCRIPTION, ArmError, Request, Response, route
+from failback.lab.fake_arm.state import new_guid
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lab.fake_arm.server import FakeArm
+    from failback.lab.fake_arm.server import FakeArm
 
 SUBSCRIPTION = r"/subscriptions/(?P<sub>[^/]+)"
 GROUP = SUBSCRIPTION + r"/resourceGroups/(?P<rg>[^/]+)"

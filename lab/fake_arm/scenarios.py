@@ -17,9 +17,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.fake_arm.server import FakeArm
-from lab.fake_arm.stages import set_stage
-from lab.fake_arm.state import (
+from failback.lab.fake_arm.server import FakeArm
+from failback.lab.fake_arm.stages import set_stage
+from failback.lab.fake_arm.state import (
     Appliance,
     BgpPeer,
     Circuit,
@@ -213,7 +213,7 @@ def build_world(experience: str = "classic", vm_names: list[str] | tuple[str, ..
 
 def _point_jobs_at_items(world: World, vault: Vault) -> None:
     """Jobs name their target item by id, which exists once the item sits in its container."""
-    from lab.fake_arm.asr_api import item_id
+    from failback.lab.fake_arm.asr_api import item_id
 
     group = world.group(ASR_GROUP)
     by_name = {item.friendly_name: item for _, _, item in vault.protected_items()}
@@ -232,8 +232,8 @@ def start_lab(experience: str = "classic", vm_names: list[str] | tuple[str, ...]
 def add_failed_job(lab: LabAzure, vm_name: str, scenario: str, code: str, message: str, *, possible_causes: str = "",
                    recommended_action: str = "", age_minutes: float = 30) -> Job:
     """A job of `scenario` on the VM's item that failed with ASR error `code`, newest of the item's jobs."""
-    from lab.fake_arm.asr_api import item_id
-    from lab.fake_arm.state import JobError
+    from failback.lab.fake_arm.asr_api import item_id
+    from failback.lab.fake_arm.state import JobError
 
     vault = lab.vault
     item = lab.item(vm_name)

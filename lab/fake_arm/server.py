@@ -28,12 +28,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import trustme
 
 # Importing the API modules registers their routes.
-from lab.fake_arm import asr_actions, asr_api, compute_api, identity, network_api, operations  # noqa: F401
-from lab.fake_arm.asr_actions import AsrActions
-from lab.fake_arm.faults import Fault, Faults
-from lab.fake_arm.operations import Operations
-from lab.fake_arm.routes import Request, Response, dispatch
-from lab.fake_arm.state import World
+from failback.lab.fake_arm import asr_actions, asr_api, compute_api, identity, network_api, operations  # noqa: F401
+from failback.lab.fake_arm.asr_actions import AsrActions
+from failback.lab.fake_arm.faults import Fault, Faults
+from failback.lab.fake_arm.operations import Operations
+from failback.lab.fake_arm.routes import Request, Response, dispatch
+from failback.lab.fake_arm.state import World
 
 _CA: trustme.CA | None = None
 

@@ -3,7 +3,7 @@ and allowed operations for each stage of each experience. Scenarios place items;
 
 from __future__ import annotations
 
-from lab.fake_arm.state import CLASSIC_PROVIDERS, ProtectedItem, RecoveryPoint, minutes_ago
+from failback.lab.fake_arm.state import CLASSIC_PROVIDERS, ProtectedItem, RecoveryPoint, minutes_ago
 
 # "protected": replicating on-prem -> Azure, not failed over (before a disaster, and again after a complete failback).
 STAGES = ("protected", "in_azure", "replicating_back", "failed_back", "back_on_prem")

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.guest import commands
+from failback.lab.guest import commands
 
 # The file the apply commands write and the lab vCenter reads (lab/vcsim/guest_ops.go, guestInfo).
 GUESTINFO_SHAPE = """\

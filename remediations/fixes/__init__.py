@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from remediations.fixes.azure_fixes import StartAzureVm
-from remediations.fixes.base import Fix, FixAction, FixError
-from remediations.fixes.guest_ip_fix import RestoreStaticIp
-from remediations.fixes.ssh_fixes import InstallMasterTargetPackages
-from remediations.fixes.vcenter_fixes import EnableDiskUuid, RemoveSnapshots
+from failback.remediations.fixes.azure_fixes import StartAzureVm
+from failback.remediations.fixes.base import Fix, FixAction, FixError
+from failback.remediations.fixes.guest_ip_fix import RestoreStaticIp
+from failback.remediations.fixes.ssh_fixes import InstallMasterTargetPackages
+from failback.remediations.fixes.vcenter_fixes import EnableDiskUuid, RemoveSnapshots
 
 _FIXES: tuple[Fix, ...] = (RemoveSnapshots(), EnableDiskUuid(), InstallMasterTargetPackages(), StartAzureVm(), RestoreStaticIp())
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.site import Site
-from checks.sources.errors import SourceError
-from remediations.fixes.base import FixAction, FixError
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.site import Site
+from failback.checks.sources.errors import SourceError
+from failback.remediations.fixes.base import FixAction, FixError
 
 
 class StartAzureVm:
@@ -33,7 +33,7 @@ class StartAzureVm:
     def apply(self, action: FixAction, site: Site, secrets: Mapping[str, Any]) -> str:
         from azure.core.exceptions import AzureError
 
-        from checks.sources.azure_session import AzureSession
+        from failback.checks.sources.azure_session import AzureSession
 
         parts = action.detail("vm_id").split("/")
         subscription, group, name = parts[2], parts[4], parts[-1]

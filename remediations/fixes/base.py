@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.site import Site
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.site import Site
 
 
 @dataclass(frozen=True)

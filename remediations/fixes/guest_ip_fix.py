@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.site import Site
-from remediations.fixes.base import FixAction, FixError, subject_name
-from remediations.guest_ip.config import RecordError, nics_manual_steps, record_from_evidence, static_nics
-from remediations.guest_ip.restore import RestoreError, StaticIpRestore, guest_login
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.site import Site
+from failback.remediations.fixes.base import FixAction, FixError, subject_name
+from failback.remediations.guest_ip.config import RecordError, nics_manual_steps, record_from_evidence, static_nics
+from failback.remediations.guest_ip.restore import RestoreError, StaticIpRestore, guest_login
 
 
 class RestoreStaticIp:

@@ -8,11 +8,11 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.site import MasterTarget, Site
-from checks.sources.ssh import CommandResult, SshFailure, SshSession, master_target_access
-from remediations.fixes.base import FixAction, FixError, subject_name
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.site import MasterTarget, Site
+from failback.checks.sources.ssh import CommandResult, SshFailure, SshSession, master_target_access
+from failback.remediations.fixes.base import FixAction, FixError, subject_name
 
 # apt-get or yum on a slow mirror takes minutes, not the seconds the site allows a query.
 INSTALL_TIMEOUT_SECONDS = 900.0

@@ -6,13 +6,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.site import Site
-from checks.sources.errors import SourceError
-from checks.sources.vcenter_session import vcenter_session, vms_named
-from checks.vcenter.inventory import Inventory
-from remediations.fixes.base import FixAction, FixError, subject_name
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.site import Site
+from failback.checks.sources.errors import SourceError
+from failback.checks.sources.vcenter_session import vcenter_session, vms_named
+from failback.checks.vcenter.inventory import Inventory
+from failback.remediations.fixes.base import FixAction, FixError, subject_name
 
 
 def _vm_by_name(si: Any, name: str) -> Any:

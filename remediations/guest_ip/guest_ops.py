@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.site import VCenter
-from checks.sources import tls
-from checks.sources.errors import SourceError
+from failback.checks.site import VCenter
+from failback.checks.sources import tls
+from failback.checks.sources.errors import SourceError
 
 
 class GuestOpsError(Exception):

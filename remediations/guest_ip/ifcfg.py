@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.shell import backup, command, guest_path, header, script
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.shell import backup, command, guest_path, header, script
 
 DIRECTORY = "/etc/sysconfig/network-scripts"
 # The keys this fix owns; every other line of the file (NAME, DEVICE, UUID, ONBOOT...) is kept as it was.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.ifcfg import ifcfg_script
-from remediations.guest_ip.interfaces import interfaces_script
-from remediations.guest_ip.netplan import netplan_script
-from remediations.guest_ip.netsh import netsh_script
-from remediations.guest_ip.nmcli import nmcli_script
-from remediations.guest_ip.powershell import powershell_script
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.ifcfg import ifcfg_script
+from failback.remediations.guest_ip.interfaces import interfaces_script
+from failback.remediations.guest_ip.netplan import netplan_script
+from failback.remediations.guest_ip.netsh import netsh_script
+from failback.remediations.guest_ip.nmcli import nmcli_script
+from failback.remediations.guest_ip.powershell import powershell_script
 
 GENERATORS: dict[str, Callable[[StaticNic, GuestNic], str]] = {
     "nmcli": nmcli_script,

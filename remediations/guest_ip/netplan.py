@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.shell import header, script, write_file
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.shell import header, script, write_file
 
 DROP_IN = "/etc/netplan/60-failback-static.yaml"
 

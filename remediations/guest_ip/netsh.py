@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.windows_quoting import netsh_name
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.windows_quoting import netsh_name
 
 
 def netsh_commands(nic: StaticNic, found: GuestNic) -> list[str]:

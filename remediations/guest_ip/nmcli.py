@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.shell import BACKUP_SUFFIX, command, guest_path, header, script
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.shell import BACKUP_SUFFIX, command, guest_path, header, script
 
 KEYFILE_DIRECTORY = "/etc/NetworkManager/system-connections"
 

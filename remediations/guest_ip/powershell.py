@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.windows_quoting import ps_quote
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.windows_quoting import ps_quote
 
 
 def _removals(alias: str) -> list[str]:

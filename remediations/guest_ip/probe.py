@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
 
 # Kernel interface names: what may safely go into a path and onto a command line.
 _INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,15}$")

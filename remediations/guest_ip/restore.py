@@ -16,13 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from checks.site import Site
-from checks.sources.errors import SourceError
-from checks.sources.vcenter_session import vcenter_session, vms_named
-from remediations.guest_ip.config import GuestNic, RecordError, StaticNic, nics_manual_steps, static_nics
-from remediations.guest_ip.guest_ops import GuestLogin, GuestOperations, GuestOpsError
-from remediations.guest_ip.methods import configuration_script
-from remediations.guest_ip.probe import LINUX_PROBE, WINDOWS_PROBE, ProbeError, parse_findings
+from failback.checks.site import Site
+from failback.checks.sources.errors import SourceError
+from failback.checks.sources.vcenter_session import vcenter_session, vms_named
+from failback.remediations.guest_ip.config import GuestNic, RecordError, StaticNic, nics_manual_steps, static_nics
+from failback.remediations.guest_ip.guest_ops import GuestLogin, GuestOperations, GuestOpsError
+from failback.remediations.guest_ip.methods import configuration_script
+from failback.remediations.guest_ip.probe import LINUX_PROBE, WINDOWS_PROBE, ProbeError, parse_findings
 
 POWERSHELL = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
 _ADVICE = {

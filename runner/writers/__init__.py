@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Protocol
 
-from runner.report import Report
+from failback.runner.report import Report
 
 
 class Writer(Protocol):
@@ -23,12 +23,12 @@ class Format:
 FORMATS = {
     f.name: f
     for f in (
-        Format("text", "runner.writers.text_writer", "txt"),
-        Format("json", "runner.writers.json_writer", "json"),
-        Format("markdown", "runner.writers.markdown_writer", "md"),
-        Format("html", "runner.writers.html_writer", "html"),
-        Format("junit", "runner.writers.junit_writer", "xml"),
-        Format("csv", "runner.writers.csv_writer", "csv"),
+        Format("text", "failback.runner.writers.text_writer", "txt"),
+        Format("json", "failback.runner.writers.json_writer", "json"),
+        Format("markdown", "failback.runner.writers.markdown_writer", "md"),
+        Format("html", "failback.runner.writers.html_writer", "html"),
+        Format("junit", "failback.runner.writers.junit_writer", "xml"),
+        Format("csv", "failback.runner.writers.csv_writer", "csv"),
     )
 }
 

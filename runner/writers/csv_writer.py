@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from runner.report import Report
+from failback.runner.report import Report
 
 COLUMNS = ["check", "target", "status", "severity", "title", "message", "remediation_id", "remediation_title",
            "waiver_approver", "waiver_expires", "evidence"]

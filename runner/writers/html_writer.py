@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from html import escape
 
-from checks.model import Status
-from runner.report import Report
-from runner.writers.summary import STATUS_ORDER, counts_per_gate, header, ordered
+from failback.checks.model import Status
+from failback.runner.report import Report
+from failback.runner.writers.summary import STATUS_ORDER, counts_per_gate, header, ordered
 
 COLOURS = {"fail": "#c62828", "error": "#6a1b9a", "warn": "#ef6c00", "waived": "#546e7a", "pass": "#2e7d32", "skip": "#9e9e9e"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from runner.report import Report
+from failback.runner.report import Report
 
 
 def write(report: Report, json_digest: str | None = None) -> str:

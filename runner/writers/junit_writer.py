@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from checks.model import Status
-from runner.report import Report
+from failback.checks.model import Status
+from failback.runner.report import Report
 
 
 def _seconds_free_timestamp(iso: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from checks.model import Status
-from runner.report import Report
-from runner.writers.summary import STATUS_ORDER, counts_per_gate, header, ordered
+from failback.checks.model import Status
+from failback.runner.report import Report
+from failback.runner.writers.summary import STATUS_ORDER, counts_per_gate, header, ordered
 
 _PROBLEMS = (Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checks.model import Gate, Result, Status
-from runner.report import Report
+from failback.checks.model import Gate, Result, Status
+from failback.runner.report import Report
 
 # The order a reviewer reads statuses in: what blocks first.
 STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED, Status.PASS, Status.SKIP)
@@ -41,7 +41,7 @@ def ordered(results: list[Result]) -> list[Result]:
 
 def counts_per_gate(report: Report) -> dict[str, dict[str, int]]:
     """Status counts of the results of each gate's checks (a check may belong to several gates)."""
-    from checks.registry import get
+    from failback.checks.registry import get
 
     table: dict[str, dict[str, int]] = {}
     for gate in Gate:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.model import Status
-from runner.report import Report
+from failback.checks.model import Status
+from failback.runner.report import Report
 
 _ORDER = [Status.FAIL, Status.ERROR, Status.WARN, Status.WAIVED, Status.PASS, Status.SKIP]
 _LABEL = {Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.WARN: "WARN", Status.WAIVED: "WAIVED", Status.PASS: "pass", Status.SKIP: "skip"}

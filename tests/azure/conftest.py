@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.sitefile import load_site
-from checks.sources.azure import AzureSource
-from lab.fake_arm.scenarios import LabAzure, start_lab
-from runner.engine import Selection, collect, evaluate
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.sitefile import load_site
+from failback.checks.sources.azure import AzureSource
+from failback.lab.fake_arm.scenarios import LabAzure, start_lab
+from failback.runner.engine import Selection, collect, evaluate
 
 StartLab = Callable[..., LabAzure]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checks.model import Status
-from lab.fake_arm.scenarios import PLAN, add_failed_job
-from lab.fake_arm.state import HealthIssue, Job, minutes_ago
+from failback.checks.model import Status
+from failback.lab.fake_arm.scenarios import PLAN, add_failed_job
+from failback.lab.fake_arm.state import HealthIssue, Job, minutes_ago
 
 from .conftest import remediation_id, run_checks
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from checks.model import Result, Status
-from checks.sitefile import load_site
-from lab.fake_arm.scenarios import SECRET_ENV, LabAzure
-from lab.site import APP, MASTER_TARGET, PASSWORD_ENV, LabSite
-from runner.access import SiteAccess
-from runner.engine import Selection, evaluate
+from failback.checks.model import Result, Status
+from failback.checks.sitefile import load_site
+from failback.lab.fake_arm.scenarios import SECRET_ENV, LabAzure
+from failback.lab.site import APP, MASTER_TARGET, PASSWORD_ENV, LabSite
+from failback.runner.access import SiteAccess
+from failback.runner.engine import Selection, evaluate
 from tests.labsite import by_target, run_checks
 
 

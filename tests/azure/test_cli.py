@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from checks.registry import all_checks
-from lab.fake_arm.scenarios import SECRET_ENV
+from failback.checks.registry import all_checks
+from failback.lab.fake_arm.scenarios import SECRET_ENV
 
 from .conftest import run_checks
 
@@ -20,7 +20,7 @@ def failback(lab, *args: str, secret: str | None = None) -> subprocess.Completed
     env = {key: value for key, value in os.environ.items() if key != SECRET_ENV}
     if secret is not None:
         env[SECRET_ENV] = secret
-    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "failback.cli", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_check_of_a_ready_site_exits_0_with_every_azure_result(classic, tmp_path):

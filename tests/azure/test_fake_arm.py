@@ -9,9 +9,9 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient, models
 
-from lab.fake_arm import FakeArm
-from lab.fake_arm.scenarios import ASR_GROUP, CLIENT_ID, GATEWAY, LAB_SECRET, VAULT, build_world
-from lab.fake_arm.state import JobError
+from failback.lab.fake_arm import FakeArm
+from failback.lab.fake_arm.scenarios import ASR_GROUP, CLIENT_ID, GATEWAY, LAB_SECRET, VAULT, build_world
+from failback.lab.fake_arm.state import JobError
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.model import Status
-from lab.fake_arm.scenarios import (
+from failback.checks.model import Status
+from failback.lab.fake_arm.scenarios import (
     CIRCUIT,
     CONFIG_SERVER_IP,
     CONNECTION,
@@ -14,7 +14,7 @@ from lab.fake_arm.scenarios import (
     WATCHER,
     WATCHER_GROUP,
 )
-from lab.fake_arm.state import ConnectivityIssue, ConnectivityVerdict, SecurityGroup, SecurityRule
+from failback.lab.fake_arm.state import ConnectivityIssue, ConnectivityVerdict, SecurityGroup, SecurityRule
 
 from .conftest import remediation_id, run_checks
 

@@ -3,7 +3,7 @@ tags through their expansion, host names judged only where the rule does not dep
 
 from __future__ import annotations
 
-from checks.azure.nsg_rules import Flow, decide
+from failback.checks.azure.nsg_rules import Flow, decide
 
 FLOW = Flow("Outbound", "10.1.0.10", "10.0.0.5", 443)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from checks.model import Status
-from lab.fake_arm.scenarios import APPLIANCE, CONFIG_SERVER_HOST, DATASTORE, MASTER_TARGET, PROCESS_SERVER
-from lab.fake_arm.state import HealthIssue, minutes_ago, utc_now
+from failback.checks.model import Status
+from failback.lab.fake_arm.scenarios import APPLIANCE, CONFIG_SERVER_HOST, DATASTORE, MASTER_TARGET, PROCESS_SERVER
+from failback.lab.fake_arm.state import HealthIssue, minutes_ago, utc_now
 
 from .conftest import remediation_id, run_checks
 

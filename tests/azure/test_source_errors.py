@@ -9,9 +9,9 @@ import time
 import pytest
 import trustme
 
-from checks.model import Status
-from checks.registry import all_checks
-from lab.fake_arm.scenarios import CLIENT_ID, SECRET_ENV
+from failback.checks.model import Status
+from failback.checks.registry import all_checks
+from failback.lab.fake_arm.scenarios import CLIENT_ID, SECRET_ENV
 
 from .conftest import remediation_id, run_checks
 

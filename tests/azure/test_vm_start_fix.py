@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from checks.sitefile import load_site
-from checks.sources.azure import AzureSource
-from checks.model import Status
-from runner.engine import collect
-from runner.fix import run_fix
-from runner.report import ExitCode
+from failback.checks.sitefile import load_site
+from failback.checks.sources.azure import AzureSource
+from failback.checks.model import Status
+from failback.runner.engine import collect
+from failback.runner.fix import run_fix
+from failback.runner.report import ExitCode
 
 
 def _fix(lab, tmp_path, confirm: bool, dry_run: bool = False):

@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks.facts import Facts
-from checks.model import Result, Status
-from checks.site import Site
-from runner.engine import Selection, collect, evaluate
+from failback.checks.facts import Facts
+from failback.checks.model import Result, Status
+from failback.checks.site import Site
+from failback.runner.engine import Selection, collect, evaluate
 from tests.hosts.conftest import (  # noqa: F401  (fixtures pytest finds by name here, and names the tests here import)
     PASSPHRASE,
     PASSPHRASE_ENV,
@@ -84,7 +84,7 @@ def cut_point(total: int, share: float) -> int:
 def failback(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The command line, as a subprocess; whatever happened, it shows no traceback (--debug asks for the libraries'
     own diagnostics, which include theirs)."""
-    done = subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True, timeout=timeout,
+    done = subprocess.run([sys.executable, "-m", "failback.cli", *args], capture_output=True, text=True, timeout=timeout,
                           env=env if env is not None else dict(os.environ))
     if "--debug" not in args:
         assert "Traceback" not in done.stdout + done.stderr, done.stderr

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.fake_arm.scenarios import LabAzure
-from lab.site import DISCOVERY_USER, PASSWORD_ENV, LabSite
+from failback.lab.fake_arm.scenarios import LabAzure
+from failback.lab.site import DISCOVERY_USER, PASSWORD_ENV, LabSite
 
 
 def toml_table(header: str, keys: dict[str, Any]) -> str:

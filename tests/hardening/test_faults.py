@@ -22,19 +22,19 @@ from pathlib import Path
 import pytest
 import trustme
 
-from checks.model import Experience, Status
-from checks.registry import all_checks
-from checks.sitefile import load_site
-from checks.sources.azure import OPERATION_TIMEOUT_FACTOR, AzureSource
-from checks.sources.backup import BackupSource
-from checks.sources.dns import DnsSource
-from checks.sources.master_targets import MasterTargetSource
-from checks.sources.tcp import TcpSource
-from checks.sources.vcenter import VCenterSource
-from lab.dns import SilentDnsServer
-from lab.endpoints import BlackholePort, SilentPort, TlsPort, certificate
-from lab.fake_arm.scenarios import LabAzure, SECRET_ENV, start_lab
-from lab.master_target import AGENT_VERSION, ubuntu_master_target
+from failback.checks.model import Experience, Status
+from failback.checks.registry import all_checks
+from failback.checks.sitefile import load_site
+from failback.checks.sources.azure import OPERATION_TIMEOUT_FACTOR, AzureSource
+from failback.checks.sources.backup import BackupSource
+from failback.checks.sources.dns import DnsSource
+from failback.checks.sources.master_targets import MasterTargetSource
+from failback.checks.sources.tcp import TcpSource
+from failback.checks.sources.vcenter import VCenterSource
+from failback.lab.dns import SilentDnsServer
+from failback.lab.endpoints import BlackholePort, SilentPort, TlsPort, certificate
+from failback.lab.fake_arm.scenarios import LabAzure, SECRET_ENV, start_lab
+from failback.lab.master_target import AGENT_VERSION, ubuntu_master_target
 from tests.labsite import VCENTER_CHECKS
 
 from .conftest import Run, assert_explained, assert_faithful, cut_point, failback, failure_kinds, make_site, run_sources

@@ -21,18 +21,18 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from checks.facts import Facts
-from checks.model import Result, Status
-from checks.registry import all_checks, known_ids
-from checks.site import MasterTarget, Site
-from checks.sitefile import SiteFileError, load_site, missing_environment
-from checks.sources import linux_host
-from checks.sources.azure_asr import health_errors, job_facts
-from checks.sources.dns import DnsSource, site_names
-from checks.sources.ssh import CommandResult, SshFailure, SshSession, backup_access, master_target_access, parse_jump_host
-from checks.sources.tcp import site_endpoints
-from runner.engine import Selection, evaluate
-from runner.waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
+from failback.checks.facts import Facts
+from failback.checks.model import Result, Status
+from failback.checks.registry import all_checks, known_ids
+from failback.checks.site import MasterTarget, Site
+from failback.checks.sitefile import SiteFileError, load_site, missing_environment
+from failback.checks.sources import linux_host
+from failback.checks.sources.azure_asr import health_errors, job_facts
+from failback.checks.sources.dns import DnsSource, site_names
+from failback.checks.sources.ssh import CommandResult, SshFailure, SshSession, backup_access, master_target_access, parse_jump_host
+from failback.checks.sources.tcp import site_endpoints
+from failback.runner.engine import Selection, evaluate
+from failback.runner.waivers import Waiver, WaiverFileError, apply_waivers, load_waivers
 
 from .conftest import BUG_SIGNS, failback, make_site
 

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from checks.sitefile import load_site
-from checks.sources.azure import AzureSource
-from checks.sources.errors import SourceError
-from checks.sources.ssh import SshFailure, SshSession, backup_access, master_target_access
-from checks.sources.vcenter import VCenterSource
-from lab.endpoints import ClosedPort
-from lab.fake_arm.scenarios import SECRET_ENV, LabAzure, start_lab
-from lab.master_target import AGENT_VERSION, ubuntu_master_target
-from lab.site import APP, PASSWORD_ENV
-from lab.sshd import KeyPair
+from failback.checks.sitefile import load_site
+from failback.checks.sources.azure import AzureSource
+from failback.checks.sources.errors import SourceError
+from failback.checks.sources.ssh import SshFailure, SshSession, backup_access, master_target_access
+from failback.checks.sources.vcenter import VCenterSource
+from failback.lab.endpoints import ClosedPort
+from failback.lab.fake_arm.scenarios import SECRET_ENV, LabAzure, start_lab
+from failback.lab.master_target import AGENT_VERSION, ubuntu_master_target
+from failback.lab.site import APP, PASSWORD_ENV
+from failback.lab.sshd import KeyPair
 
 from .conftest import PASSPHRASE, PASSPHRASE_ENV, failback
 from .sites import SiteParts, whole_site

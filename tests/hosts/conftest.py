@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from checks.facts import Facts
-from checks.model import Result
-from checks.site import Site
-from lab.master_target import LabMasterTarget
-from lab.sshd import KeyPair, SshKeys, Sshd
-from runner.engine import Selection, collect, evaluate
+from failback.checks.facts import Facts
+from failback.checks.model import Result
+from failback.checks.site import Site
+from failback.lab.master_target import LabMasterTarget
+from failback.lab.sshd import KeyPair, SshKeys, Sshd
+from failback.runner.engine import Selection, collect, evaluate
 
 PASSPHRASE_ENV = "FAILBACK_LAB_KEY_PASSPHRASE"
 PASSPHRASE = "lab-passphrase-Zq7!never-shown"

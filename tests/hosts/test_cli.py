@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import trustme
 
-from lab.dns import Dnsmasq, Zone
-from lab.endpoints import ClosedPort, OpenPort, TlsPort, certificate
-from lab.master_target import ubuntu_master_target
+from failback.lab.dns import Dnsmasq, Zone
+from failback.lab.endpoints import ClosedPort, OpenPort, TlsPort, certificate
+from failback.lab.master_target import ubuntu_master_target
 
 from .conftest import PASSPHRASE, PASSPHRASE_ENV
 
@@ -83,7 +83,7 @@ port = {data_port}
 
 
 def _failback(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run([sys.executable, "-m", "failback.cli", *args], capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.fixture

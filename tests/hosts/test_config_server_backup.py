@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.model import Status
-from checks.sources.backup import BackupSource
-from checks.sources.dns import DnsSource
-from lab.dns import Dnsmasq, Zone
+from failback.checks.model import Status
+from failback.checks.sources.backup import BackupSource
+from failback.checks.sources.dns import DnsSource
+from failback.lab.dns import Dnsmasq, Zone
 
 from .conftest import SECRETS, make_site, only_result, run_check
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from checks.model import Status
-from checks.sources.dns import DnsSource
-from lab.dns import Dnsmasq, SilentDnsServer, Zone
+from failback.checks.model import Status
+from failback.checks.sources.dns import DnsSource
+from failback.lab.dns import Dnsmasq, SilentDnsServer, Zone
 
 from .conftest import make_site, only_result, run_check
 

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from checks.model import Status
-from checks.sources.azure import AzureSource
-from checks.sources.master_targets import MasterTargetSource
-from lab.fake_arm.scenarios import PROCESS_SERVER_IP, LabAzure, start_lab
-from lab.master_target import CENTOS_PACKAGES, UBUNTU_PACKAGES, centos_master_target, ubuntu_master_target
-from lab.process import free_port
+from failback.checks.model import Status
+from failback.checks.sources.azure import AzureSource
+from failback.checks.sources.master_targets import MasterTargetSource
+from failback.lab.fake_arm.scenarios import PROCESS_SERVER_IP, LabAzure, start_lab
+from failback.lab.master_target import CENTOS_PACKAGES, UBUNTU_PACKAGES, centos_master_target, ubuntu_master_target
+from failback.lab.process import free_port
 
 from .conftest import SECRETS, make_site, master_target_entry, only_result, run_check
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from checks.model import Result, Status
-from checks.sources.master_targets import MasterTargetSource
-from checks.sources.ssh import CommandResult
-from lab.master_target import LAB_DEB_VERSION, UBUNTU_PACKAGES, centos_master_target, ubuntu_master_target
-from remediations.fixes import fix_for
-from remediations.fixes.ssh_fixes import install_failure
-from runner.engine import collect
-from runner.fix import run_fix
-from runner.report import ExitCode
+from failback.checks.model import Result, Status
+from failback.checks.sources.master_targets import MasterTargetSource
+from failback.checks.sources.ssh import CommandResult
+from failback.lab.master_target import LAB_DEB_VERSION, UBUNTU_PACKAGES, centos_master_target, ubuntu_master_target
+from failback.remediations.fixes import fix_for
+from failback.remediations.fixes.ssh_fixes import install_failure
+from failback.runner.engine import collect
+from failback.runner.fix import run_fix
+from failback.runner.report import ExitCode
 
 from .conftest import PASSPHRASE, PASSPHRASE_ENV, SECRETS, make_site, master_target_entry, only_result, run_check
 
@@ -230,7 +230,7 @@ known_hosts = "{known_hosts}"
     environment = {**os.environ, PASSPHRASE_ENV: PASSPHRASE}
     real_before = _real_dpkg_database()
     audit_log = tmp_path / "audit.jsonl"
-    done = subprocess.run([sys.executable, "-m", "runner.cli", "fix", "--site", str(site_file), "--check", CHECK, "--yes", "--audit-log", str(audit_log)],
+    done = subprocess.run([sys.executable, "-m", "failback.cli", "fix", "--site", str(site_file), "--check", CHECK, "--yes", "--audit-log", str(audit_log)],
                           capture_output=True, text=True, env=environment, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mt:mt01: install python-pyasn1, kpartx on master target mt01" in done.stdout

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
-from checks.model import Status
-from checks.sources.tcp import Endpoint, TcpSource, probe_all, site_endpoints
-from lab.endpoints import BlackholePort, ClosedPort, OpenPort, SilentPort, TlsPort, certificate
+from failback.checks.model import Status
+from failback.checks.sources.tcp import Endpoint, TcpSource, probe_all, site_endpoints
+from failback.lab.endpoints import BlackholePort, ClosedPort, OpenPort, SilentPort, TlsPort, certificate
 
 from .conftest import make_site, only_result, run_check
 

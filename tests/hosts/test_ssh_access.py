@@ -11,14 +11,14 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from checks.model import Status
-from checks.sources.master_targets import MasterTargetSource
-from checks.sources.ssh import fingerprint
-from lab.endpoints import ClosedPort
-from lab.master_target import ubuntu_master_target
-from lab.sshd import KeyPair
-from runner.engine import Selection, evaluate
-from runner.writers import writer_for
+from failback.checks.model import Status
+from failback.checks.sources.master_targets import MasterTargetSource
+from failback.checks.sources.ssh import fingerprint
+from failback.lab.endpoints import ClosedPort
+from failback.lab.master_target import ubuntu_master_target
+from failback.lab.sshd import KeyPair
+from failback.runner.engine import Selection, evaluate
+from failback.runner.writers import writer_for
 
 from .conftest import PASSPHRASE, PASSPHRASE_ENV, SECRETS, make_site, master_target_entry, only_result, run_check
 

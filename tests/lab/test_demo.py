@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from lab.demo_site import VCENTER_PASSWORD
-from lab.fake_arm.scenarios import LAB_SECRET
+from failback.lab.demo_site import VCENTER_PASSWORD
+from failback.lab.fake_arm.scenarios import LAB_SECRET
 
 FAILBACK = Path(sys.executable).with_name("failback")
 

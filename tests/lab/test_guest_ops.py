@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pyVmomi import vim, vmodl
 
-from lab.guest import DISTROS, POWERSHELL_EXE, GuestImage, install_guest
-from lab.site import APP, DB, LabSite
+from failback.lab.guest import DISTROS, POWERSHELL_EXE, GuestImage, install_guest
+from failback.lab.site import APP, DB, LabSite
 
 GUEST_USER, GUEST_PASSWORD = "root", "guest-Secret-1"
 STATIC_IP, PREFIX, GATEWAY, DNS = "10.0.0.77", 24, "10.0.0.1", ["10.0.0.2", "10.0.0.3"]

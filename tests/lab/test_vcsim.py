@@ -17,8 +17,8 @@ import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
-from lab.vcenter_admin import VCenterAdmin
-from lab.vcsim import BUILD_TIMEOUT_S, VCSim, VCSimError, build_vcsim
+from failback.lab.vcenter_admin import VCenterAdmin
+from failback.lab.vcsim import BUILD_TIMEOUT_S, VCSim, VCSimError, build_vcsim
 
 DISCOVERY_PRIVILEGES = ["Datastore.Browse", "VirtualMachine.State.CreateSnapshot"]
 SYSTEM_PRIVILEGES = {"System.Anonymous", "System.Read", "System.View"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.report import Report, report_from_document
+from failback.runner.report import Report, report_from_document
 
 FIXED_REPORT = Path(__file__).parent / "fixed_report.json"
 

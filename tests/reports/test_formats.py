@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import xmlschema
 
-from runner.writers import FORMATS, writer_for
+from failback.runner.writers import FORMATS, writer_for
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "runner" / "schemas" / "report.schema.json").read_text())
 DIGEST = "0" * 64

@@ -9,7 +9,7 @@ import threading
 
 from PIL import Image
 
-from runner.writers import writer_for
+from failback.runner.writers import writer_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from checks.model import Result, Status
-from runner.waivers import WaiverFileError, apply_waivers, load_waivers
+from failback.checks.model import Result, Status
+from failback.runner.waivers import WaiverFileError, apply_waivers, load_waivers
 
 KNOWN = {"vm.snapshots", "esxi.license"}
 
@@ -55,7 +55,7 @@ def test_expired_waiver_no_longer_applies_and_is_flagged(tmp_path):
 
 def test_cli_rejects_a_bad_waivers_file_with_exit_2(tmp_path, fixed_document):
     path = write(tmp_path, '[[waiver]]\ncheck = "vm.snapshots"\nexpires = 2027-01-01\n')
-    done = subprocess.run([sys.executable, "-m", "runner.cli", "check", "--facts", str(tmp_path / "none.json"), "--waivers", str(path)],
+    done = subprocess.run([sys.executable, "-m", "failback.cli", "check", "--facts", str(tmp_path / "none.json"), "--waivers", str(path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "waiver[0].justification" in done.stderr and "Traceback" not in done.stderr
 
@@ -65,7 +65,7 @@ def test_report_from_renders_a_saved_report_and_names_its_digest(tmp_path):
     from pathlib import Path
 
     source = Path(__file__).parent / "fixed_report.json"
-    done = subprocess.run([sys.executable, "-m", "runner.cli", "report", "--from", str(source), "--format", "markdown", "--format", "html",
+    done = subprocess.run([sys.executable, "-m", "failback.cli", "report", "--from", str(source), "--format", "markdown", "--format", "html",
                            "--output", str(tmp_path / "cab" / "preflight")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     digest = hashlib.sha256(source.read_bytes()).hexdigest()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from checks.registry import all_checks
-from lab.fake_arm import scenarios
-from lab.fake_arm.scenarios import LabAzure, start_lab
-from lab.fake_arm.state import SecurityRule
-from lab.site import LabSite
+from failback.checks.registry import all_checks
+from failback.lab.fake_arm import scenarios
+from failback.lab.fake_arm.scenarios import LabAzure, start_lab
+from failback.lab.fake_arm.state import SecurityRule
+from failback.lab.site import LabSite
 
 HOST_LEVEL_SOURCES = {"tcp", "dns", "ssh", "backup"}
 
@@ -31,7 +31,7 @@ class RunLab:
         return {**self.vcenter.env(), **self.azure.env()}
 
     def failback(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "runner.cli", "run", "--site", str(self.site_path), "--waivers", str(self.waivers),
+        command = [sys.executable, "-m", "failback.cli", "run", "--site", str(self.site_path), "--waivers", str(self.waivers),
                    "--state-dir", str(self.state_dir), *args]
         return subprocess.run(command, capture_output=True, text=True, env=self.env(), timeout=timeout, stdin=subprocess.DEVNULL)
 

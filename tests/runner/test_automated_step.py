@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from checks.model import Experience
-from runner.events import EventKind
-from runner.journal import Journal
-from runner.orchestrator import FailbackRun, StepAutomationError
-from runner.plan import FailbackPlan, Step, StepKind
+from failback.checks.model import Experience
+from failback.runner.events import EventKind
+from failback.runner.journal import Journal
+from failback.runner.orchestrator import FailbackRun, StepAutomationError
+from failback.runner.plan import FailbackPlan, Step, StepKind
 
 STEP = Step("manual:static-ip:app01", StepKind.MANUAL, "Restore the static IP of app01", 2, ("app01",),
             instructions=("app01 came back on DHCP. From the VM console set 10.0.0.21/24.", "Check the clients."),

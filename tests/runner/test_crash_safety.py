@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from lab.fake_arm.scenarios import start_lab
+from failback.lab.fake_arm.scenarios import start_lab
 from tests.runner.conftest import RunLab, host_level_waivers, write_run_site
 
 ACTION_POSTS = r"/(reProtect|unplannedFailover|plannedFailover|failoverCommit)$"
@@ -40,7 +40,7 @@ def _run_until_killed(run: RunLab, mode: str, step: str, event: str) -> None:
     arm.slow(JOB_READS, 0.5)
     seen = len(_journal(run))
     posts_before = _posts(run)
-    process = subprocess.Popen([sys.executable, "-m", "runner.cli", "run", "--site", str(run.site_path), "--waivers", str(run.waivers),
+    process = subprocess.Popen([sys.executable, "-m", "failback.cli", "run", "--site", str(run.site_path), "--waivers", str(run.waivers),
                                 "--state-dir", str(run.state_dir), mode, "--yes"], env=run.env(), stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journaled = "started" if event == "in-flight" else event

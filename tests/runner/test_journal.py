@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from runner.journal import Journal, RunLock, RunLocked
+from failback.runner.journal import Journal, RunLock, RunLocked
 
 
 def test_entries_ignore_a_line_torn_by_a_crash(tmp_path):
@@ -27,7 +27,7 @@ def test_a_second_run_on_the_same_site_is_refused_while_the_first_holds_it(tmp_p
     holder = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
 from pathlib import Path
-from runner.journal import RunLock
+from failback.runner.journal import RunLock
 with RunLock(Path({str(lock_path)!r})):
     print("held", flush=True)
     time.sleep(30)

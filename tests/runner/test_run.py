@@ -40,7 +40,7 @@ def test_a_failed_gate_stops_before_any_asr_operation(run_lab):
 
 
 def test_a_failed_job_shows_asr_and_our_hint_then_resume_completes(run_lab):
-    from lab.fake_arm.state import JobError
+    from failback.lab.fake_arm.state import JobError
 
     run_lab.azure.arm.actions.fail_next("ReverseReplicate", JobError(
         "78093", "The VM app01 is not running or not responding.",
@@ -60,7 +60,7 @@ def test_a_failed_job_shows_asr_and_our_hint_then_resume_completes(run_lab):
 
 
 def test_a_second_run_on_the_same_site_is_refused(run_lab):
-    from runner.journal import RunLock
+    from failback.runner.journal import RunLock
 
     site_name = "lab-classic"
     with RunLock(run_lab.state_dir / site_name / "lock"):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from textual.widgets import Markdown, RichLog
 
-from lab.fake_arm.state import JobError
-from runner.access import SiteAccess
-from runner.preflight import Preflight
-from runner.waivers import load_waivers
-from checks.registry import known_ids
-from checks.sitefile import load_site
-from tui.app import FailbackApp
-from tui.run_view import AskStep
+from failback.lab.fake_arm.state import JobError
+from failback.runner.access import SiteAccess
+from failback.runner.preflight import Preflight
+from failback.runner.waivers import load_waivers
+from failback.checks.registry import known_ids
+from failback.checks.sitefile import load_site
+from failback.tui.app import FailbackApp
+from failback.tui.run_view import AskStep
 
 
 async def test_run_with_a_failing_job_its_hint_and_a_retry(run_lab, monkeypatch):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.facts import Facts
-from runner.preflight import Preflight
-from tui.app import FailbackApp
+from failback.checks.facts import Facts
+from failback.runner.preflight import Preflight
+from failback.tui.app import FailbackApp
 
 DEMO_FACTS = Path(__file__).parent / "demo_facts.json"
 

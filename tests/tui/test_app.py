@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input, Markdown, Static
 
-from tui.modals import ConfirmFix, ExportDialog, HelpScreen
-from tui.result_table import ResultTable, status_label
+from failback.tui.modals import ConfirmFix, ExportDialog, HelpScreen
+from failback.tui.result_table import ResultTable, status_label
 
 
 def rows(app, table_id: str) -> list[tuple[str, str, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.result_table import ResultTable
+from failback.tui.result_table import ResultTable
 
 
 async def _settled(pilot) -> None:
@@ -56,8 +56,8 @@ def test_run_tab_before_a_run(offline_app, snap_compare):
 
 
 def test_fix_confirmation(offline_app, snap_compare):
-    from remediations.fixes.base import FixAction
-    from tui.modals import ConfirmFix
+    from failback.remediations.fixes.base import FixAction
+    from failback.tui.modals import ConfirmFix
 
     async def open_fix(pilot):
         await _settled(pilot)

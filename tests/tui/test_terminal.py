@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from tests.tui.conftest import DEMO_FACTS
-from tui.app import FailbackApp
+from failback.tui.app import FailbackApp
 
 FAILBACK = Path(sys.executable).with_name("failback")
 
@@ -61,8 +61,8 @@ def test_tui_in_tmux_against_the_lab(lab):
 
 
 async def test_no_color_turns_the_screen_monochrome(monkeypatch):
-    from checks.facts import Facts
-    from runner.preflight import Preflight
+    from failback.checks.facts import Facts
+    from failback.runner.preflight import Preflight
 
     monkeypatch.setenv("NO_COLOR", "1")
     facts = Facts.load(DEMO_FACTS)

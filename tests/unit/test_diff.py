@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.model import Status
-from runner.diff import compare
-from runner.diff_writers import write_json, write_markdown, write_text
-from runner.report import ExitCode, report_from_document
+from failback.checks.model import Status
+from failback.runner.diff import compare
+from failback.runner.diff_writers import write_json, write_markdown, write_text
+from failback.runner.report import ExitCode, report_from_document
 
 FIXED_REPORT = Path(__file__).parents[1] / "reports" / "fixed_report.json"
 # In the fixed report: vm.snapshots on app01 fails, on db01 passes; guest.ip_mode on app01 warns; esxi.license on one host is waived.

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.cli import main
-from runner.report import ExitCode
+from failback.cli.main import main
+from failback.runner.report import ExitCode
 
 DEMO_FACTS = Path(__file__).parents[1] / "tui" / "demo_facts.json"
 FIXED_REPORT = Path(__file__).parents[1] / "reports" / "fixed_report.json"

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from remediations.guest_ip.config import GuestNic, RecordError, StaticNic, static_nics
-from remediations.guest_ip.ifcfg import ifcfg_script
-from remediations.guest_ip.interfaces import interfaces_script
-from remediations.guest_ip.methods import GENERATORS, configuration_script
-from remediations.guest_ip.netplan import DROP_IN, netplan_script, netplan_yaml
-from remediations.guest_ip.netsh import netsh_commands
-from remediations.guest_ip.nmcli import nmcli_script
-from remediations.guest_ip.powershell import powershell_commands, powershell_script
+from failback.remediations.guest_ip.config import GuestNic, RecordError, StaticNic, static_nics
+from failback.remediations.guest_ip.ifcfg import ifcfg_script
+from failback.remediations.guest_ip.interfaces import interfaces_script
+from failback.remediations.guest_ip.methods import GENERATORS, configuration_script
+from failback.remediations.guest_ip.netplan import DROP_IN, netplan_script, netplan_yaml
+from failback.remediations.guest_ip.netsh import netsh_commands
+from failback.remediations.guest_ip.nmcli import nmcli_script
+from failback.remediations.guest_ip.powershell import powershell_commands, powershell_script
 
 NIC = StaticNic("00:50:56:01:02:03", ("10.20.0.21/24", "10.20.0.22/24"), "10.20.0.1", ("10.20.0.2", "10.20.0.3"))
 ETH0 = GuestNic("netplan", "eth0")

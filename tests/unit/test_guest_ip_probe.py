@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from remediations.guest_ip.config import GuestNic, StaticNic
-from remediations.guest_ip.probe import LINUX_PROBE, ProbeError, parse_findings
+from failback.remediations.guest_ip.config import GuestNic, StaticNic
+from failback.remediations.guest_ip.probe import LINUX_PROBE, ProbeError, parse_findings
 
 NIC = StaticNic("00:50:56:01:02:03", ("10.20.0.21/24",), "10.20.0.1", ("10.20.0.2",))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from checks.hosts.linux_os import automatic_updates, lvm_volumes
-from checks.site import Dns, MasterTarget, parse_server
-from checks.sources import linux_host
-from checks.sources.ssh import parse_jump_host
+from failback.checks.hosts.linux_os import automatic_updates, lvm_volumes
+from failback.checks.site import Dns, MasterTarget, parse_server
+from failback.checks.sources import linux_host
+from failback.checks.sources.ssh import parse_jump_host
 
 
 def test_os_release_and_the_centos_6_fallback():

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from checks.sitefile import load_site, missing_environment
-from runner.ip_record import RecordFileError, load_records
+from failback.checks.sitefile import load_site, missing_environment
+from failback.runner.ip_record import RecordFileError, load_records
 
 STATIC = {"ip": "10.20.0.21", "prefix": 24, "mac": "00:50:56:01:02:03", "network": "VM Network"}
 

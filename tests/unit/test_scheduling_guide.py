@@ -6,7 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
-from runner.cli import _parser
+from failback.cli.main import _parser
 
 GUIDE = Path(__file__).parents[2] / "docs" / "scheduled-preflight.md"
 # An invocation runs until the shell takes over (; && || > quotes) or the line ends; shell comments are dropped.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.sitefile import SiteFileError, load_site, missing_environment
+from failback.checks.sitefile import SiteFileError, load_site, missing_environment
 
 MINIMAL = """\
 experience = "modernized"
@@ -84,7 +84,7 @@ def test_missing_password_variable_is_named_with_its_line(tmp_path, monkeypatch)
 
 def test_cli_exits_2_without_traceback_on_a_bad_site(tmp_path):
     path = write(tmp_path, MINIMAL.replace("user =", "usr ="))
-    done = subprocess.run([sys.executable, "-m", "runner.cli", "check", "--site", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "failback.cli", "check", "--site", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"{path}:4: vcenter.usr: unknown key; did you mean 'user'?" in done.stderr
@@ -92,7 +92,7 @@ def test_cli_exits_2_without_traceback_on_a_bad_site(tmp_path):
 
 def test_cli_exits_2_naming_an_unset_password_variable(tmp_path):
     path = write(tmp_path, MINIMAL)
-    done = subprocess.run([sys.executable, "-m", "runner.cli", "check", "--site", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "failback.cli", "check", "--site", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert f"{path}:5: vcenter.password_env: environment variable FAILBACK_TEST_PASSWORD_UNSET is not set" in done.stderr
     assert "Traceback" not in done.stderr

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from lab.site import APP
+from failback.lab.site import APP
 from tests.labsite import VCENTER_CHECKS
 
 RESULT_KEYS = {"check", "target", "status", "severity", "title", "message", "evidence", "remediation"}
@@ -18,7 +18,7 @@ def failback(lab, *args: str, password: str | None = None) -> subprocess.Complet
     env = lab.env()
     if password is not None:
         env["FAILBACK_LAB_VCENTER_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "failback.cli", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_json_report_of_a_ready_site_exits_0(lab, tmp_path):
@@ -89,7 +89,7 @@ def test_offline_evaluation_of_a_facts_bundle_gives_the_same_verdicts(lab, tmp_p
 def test_damaged_facts_bundle_exits_2(tmp_path):
     bundle = tmp_path / "facts.json"
     bundle.write_text('{"schema": "something else"}')
-    done = subprocess.run([sys.executable, "-m", "runner.cli", "check", "--facts", str(bundle)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "failback.cli", "check", "--facts", str(bundle)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "not a failback facts bundle" in done.stderr and "Traceback" not in done.stderr
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-from checks.model import Status
+from failback.checks.model import Status
 from tests.labsite import run_checks
 
 

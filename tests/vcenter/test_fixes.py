@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from checks.model import Status
-from checks.sources.vcenter import VCenterSource
-from lab.site import APP, MASTER_TARGET
-from remediations.fixes import fix_for
-from runner.engine import collect
-from runner.fix import run_fix
-from runner.report import ExitCode
+from failback.checks.model import Status
+from failback.checks.sources.vcenter import VCenterSource
+from failback.lab.site import APP, MASTER_TARGET
+from failback.remediations.fixes import fix_for
+from failback.runner.engine import collect
+from failback.runner.fix import run_fix
+from failback.runner.report import ExitCode
 from tests.labsite import by_target, run_checks
 
 
@@ -86,7 +86,7 @@ def _cli_fix(lab, tmp_path, *args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "runner.cli", "fix", "--site", str(lab.site_path), "--audit-log", str(tmp_path / "audit.jsonl"), *args],
+    return subprocess.run([sys.executable, "-m", "failback.cli", "fix", "--site", str(lab.site_path), "--audit-log", str(tmp_path / "audit.jsonl"), *args],
                           capture_output=True, text=True, env=lab.env(), timeout=120, stdin=subprocess.DEVNULL)
 
 
@@ -119,8 +119,8 @@ def test_cli_fix_of_a_check_without_automatic_fix_shows_the_steps(lab, tmp_path)
 
 
 def test_fixes_exist_for_the_automatable_remediations():
-    from remediations import CATALOG
-    from checks.registry import all_checks
+    from failback.remediations import CATALOG
+    from failback.checks.registry import all_checks
 
     for check in all_checks():
         if CATALOG[check.meta.remediation].automatable:

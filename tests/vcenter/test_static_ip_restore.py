@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import pytest
 
-from lab.guest import DISTROS, WINDOWS_IMAGES, install_guest
-from lab.site import APP, PASSWORD_ENV
+from failback.lab.guest import DISTROS, WINDOWS_IMAGES, install_guest
+from failback.lab.site import APP, PASSWORD_ENV
 
 GUEST_USER, GUEST_PASSWORD, GUEST_PASSWORD_ENV = "root", "guest-Secret-1", "FAILBACK_LAB_GUEST_PASSWORD"
 MAC = "00:50:56:00:00:01"
@@ -37,7 +37,7 @@ KINDS = {**{distro: LINUX for distro in DISTROS}, **{image: WINDOWS for image in
 
 def failback(lab, *args: str, guest_password: str = GUEST_PASSWORD) -> subprocess.CompletedProcess:
     env = {**lab.env(), GUEST_PASSWORD_ENV: guest_password}
-    return subprocess.run([sys.executable, "-m", "runner.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "failback.cli", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def _record_before_failback(lab, tmp_path: Path, kind: GuestKind = LINUX) -> Path:
@@ -197,14 +197,14 @@ class _Operator:
 
 
 def test_the_runs_static_ip_step_is_done_through_vmware_tools(lab, tmp_path, monkeypatch):
-    from checks.model import Experience
-    from runner.access import SiteAccess
-    from runner.events import EventKind
-    from runner.failback_run import plan_for
-    from runner.journal import Journal
-    from runner.orchestrator import FailbackRun
-    from runner.plan import FailbackPlan
-    from runner.static_ip_step import StaticIpAutomation
+    from failback.checks.model import Experience
+    from failback.runner.access import SiteAccess
+    from failback.runner.events import EventKind
+    from failback.runner.failback_run import plan_for
+    from failback.runner.journal import Journal
+    from failback.runner.orchestrator import FailbackRun
+    from failback.runner.plan import FailbackPlan
+    from failback.runner.static_ip_step import StaticIpAutomation
 
     _record_before_failback(lab, tmp_path)
     monkeypatch.setenv(GUEST_PASSWORD_ENV, GUEST_PASSWORD)
@@ -225,9 +225,9 @@ def test_the_runs_static_ip_step_is_done_through_vmware_tools(lab, tmp_path, mon
 
 
 def test_the_runs_static_ip_step_stays_manual_without_a_guest_account(lab, tmp_path, monkeypatch):
-    from runner.access import SiteAccess
-    from runner.failback_run import plan_for
-    from runner.static_ip_step import StaticIpAutomation
+    from failback.runner.access import SiteAccess
+    from failback.runner.failback_run import plan_for
+    from failback.runner.static_ip_step import StaticIpAutomation
 
     _record_before_failback(lab, tmp_path)
     lab.write_site()

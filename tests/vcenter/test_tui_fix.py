@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from lab.site import APP, PASSWORD_ENV
-from runner.access import SiteAccess
-from runner.preflight import Preflight
+from failback.lab.site import APP, PASSWORD_ENV
+from failback.runner.access import SiteAccess
+from failback.runner.preflight import Preflight
 from tests.labsite import by_target, run_checks
-from tui.app import FailbackApp
-from tui.modals import ConfirmFix
+from failback.tui.app import FailbackApp
+from failback.tui.modals import ConfirmFix
 
 
 class VCenterOnlyAccess(SiteAccess):

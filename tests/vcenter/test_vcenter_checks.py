@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checks.model import Status
-from lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
+from failback.checks.model import Status
+from failback.lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
 from tests.labsite import VCENTER_CHECKS, by_target, run_checks
 
 

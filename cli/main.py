@@ -10,7 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from runner.report import ExitCode
+from failback.runner.report import ExitCode
+from failback.runner.version import TOOL_VERSION
 
 GATES = ("reprotect", "failover", "after-failback")
 
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"failback {TOOL_VERSION}")
     parser.add_argument("--debug", action="store_true", help="log what the sources do (never secrets) to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -67,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--from", dest="source", type=Path, required=True, metavar="REPORT.json", help="the saved JSON report")
     _add_output_arguments(render)
 
-    from runner.diff_writers import DIFF_FORMATS
+    from failback.runner.diff_writers import DIFF_FORMATS
 
     compare = commands.add_parser("diff", help="compare two JSON reports: what got worse, better, new, gone",
                                   description="Compare two JSON reports of `failback check --format json`. Statuses rank pass, skip, "
@@ -141,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_output_arguments(command: argparse.ArgumentParser) -> None:
-    from runner.writers import FORMATS
+    from failback.runner.writers import FORMATS
 
     command.add_argument("--format", action="append", choices=tuple(FORMATS), metavar="FORMAT",
                          help=f"report format, may be given several times: {', '.join(FORMATS)} (default: text)")
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from lab.demo import run_demo
+    from failback.lab.demo import run_demo
 
     headless = args.headless or not (sys.stdin.isatty() and sys.stdout.isatty())
     return run_demo(headless, args.output)
@@ -181,7 +183,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 # -- check and collect ------------------------------------------------------------------------------------------------
 def _load_site(path: Path):
-    from checks.sitefile import SiteFileError, load_site
+    from failback.checks.sitefile import SiteFileError, load_site
 
     try:
         return load_site(path)
@@ -190,9 +192,9 @@ def _load_site(path: Path):
 
 
 def _selection(args: argparse.Namespace):
-    from checks.model import Gate
-    from checks.registry import known_ids
-    from runner.engine import Selection
+    from failback.checks.model import Gate
+    from failback.checks.registry import known_ids
+    from failback.runner.engine import Selection
 
     only = None
     if args.only:
@@ -206,14 +208,14 @@ def _selection(args: argparse.Namespace):
 
 
 def _access(site_path: Path):
-    from runner.access import SiteAccess
+    from failback.runner.access import SiteAccess
 
     prompt = getpass.getpass if sys.stdin.isatty() else None
     return SiteAccess(_load_site(site_path), site_path, prompt)
 
 
 def _gather(site_path: Path, selection):
-    from runner.access import AccessError
+    from failback.runner.access import AccessError
 
     try:
         return _access(site_path).collect(selection)
@@ -223,7 +225,7 @@ def _gather(site_path: Path, selection):
 
 def _documents(report, formats: list[str], output: Path | None, verbose: bool = False, json_digest: str | None = None) -> list[Path]:
     """Write the report in every format asked for, to stdout (one format) or to files."""
-    from runner.export import ExportError, export, render
+    from failback.runner.export import ExportError, export, render
 
     if output is None:
         if len(formats) > 1:
@@ -239,8 +241,8 @@ def _documents(report, formats: list[str], output: Path | None, verbose: bool = 
 def _waivers(path: Path | None):
     if path is None:
         return []
-    from checks.registry import known_ids
-    from runner.waivers import WaiverFileError, load_waivers
+    from failback.checks.registry import known_ids
+    from failback.runner.waivers import WaiverFileError, load_waivers
 
     try:
         return load_waivers(path, known_ids())
@@ -249,8 +251,8 @@ def _waivers(path: Path | None):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from checks.facts import Facts, FactsFileError
-    from runner.engine import evaluate
+    from failback.checks.facts import Facts, FactsFileError
+    from failback.runner.engine import evaluate
 
     selection = _selection(args)
     waivers = _waivers(args.waivers)
@@ -280,7 +282,7 @@ def _read_report(path: Path):
     """A saved JSON report and its text (for its digest); anything else is bad usage that names the file."""
     import json
 
-    from runner.report import ReportFileError, report_from_document
+    from failback.runner.report import ReportFileError, report_from_document
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -304,7 +306,7 @@ def _read_baseline(path: Path):
 
 
 def _judge_against_baseline(baseline, baseline_path: Path, report) -> int:
-    from runner.diff import compare
+    from failback.runner.diff import compare
 
     diff = compare(baseline, report)
     for note in diff.notes:
@@ -319,8 +321,8 @@ def _judge_against_baseline(baseline, baseline_path: Path, report) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from runner.diff import compare
-    from runner.diff_writers import DIFF_FORMATS
+    from failback.runner.diff import compare
+    from failback.runner.diff_writers import DIFF_FORMATS
 
     old, _ = _read_report(args.old)
     new, _ = _read_report(args.new)
@@ -330,7 +332,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _render_saved(args: argparse.Namespace) -> int:
-    from runner.writers.json_writer import digest
+    from failback.runner.writers.json_writer import digest
 
     report, text = _read_report(args.source)
     formats = [f for f in (args.format or ["text"]) if f != "json"] or ["text"]
@@ -341,7 +343,7 @@ def _render_saved(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from runner.engine import Selection
+    from failback.runner.engine import Selection
 
     facts = _gather(args.site, Selection())
     try:
@@ -355,17 +357,17 @@ def _collect(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    from checks.registry import known_ids
-    from remediations import catalog
-    from remediations.fixes import fix_for
-    from runner.access import AccessError
-    from runner.fix import NoAutomaticFix, run_fix
+    from failback.checks.registry import known_ids
+    from failback.remediations import catalog
+    from failback.remediations.fixes import fix_for
+    from failback.runner.access import AccessError
+    from failback.runner.fix import NoAutomaticFix, run_fix
 
     if args.check not in known_ids():
         raise UsageError(f"no check named {args.check!r}; `failback checks` lists them")
     fix = fix_for(args.check)
     if fix is None:
-        from checks.registry import get
+        from failback.checks.registry import get
 
         remediation = catalog.get(get(args.check).meta.remediation)
         steps = "\n".join(f"  {n}. {step}" for n, step in enumerate(remediation.steps, 1))
@@ -394,7 +396,7 @@ def _fix(args: argparse.Namespace) -> int:
 
     collect = access.collect
     if args.record is not None:
-        from runner.ip_record import RecordFileError, load_records, with_records
+        from failback.runner.ip_record import RecordFileError, load_records, with_records
 
         try:
             collect = with_records(collect, load_records(args.record))
@@ -418,11 +420,11 @@ def _fix(args: argparse.Namespace) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
-    from runner.preflight import Preflight
+    from failback.runner.preflight import Preflight
 
     waivers = _waivers(args.waivers)
     if args.facts is not None:
-        from checks.facts import Facts, FactsFileError
+        from failback.checks.facts import Facts, FactsFileError
 
         try:
             facts = Facts.load(args.facts)
@@ -432,7 +434,7 @@ def _tui(args: argparse.Namespace) -> int:
     else:
         access = _access(args.site)
         # Ask for the password before the screen takes the terminal.
-        from runner.access import AccessError
+        from failback.runner.access import AccessError
 
         try:
             if access.site.vcenter.password_env is None:
@@ -440,15 +442,15 @@ def _tui(args: argparse.Namespace) -> int:
         except AccessError as exc:
             raise UsageError(str(exc)) from None
         preflight = Preflight(access.site, access=access, waivers=waivers)
-    from tui.app import FailbackApp
+    from failback.tui.app import FailbackApp
 
     FailbackApp(preflight, args.state_dir).run()
     return ExitCode.READY
 
 
 def _run(args: argparse.Namespace) -> int:
-    from runner.access import AccessError
-    from runner.failback_run import RunRefused, print_plan, run_failback
+    from failback.runner.access import AccessError
+    from failback.runner.failback_run import RunRefused, print_plan, run_failback
 
     access = _access(args.site)
     try:
@@ -464,7 +466,7 @@ def _run(args: argparse.Namespace) -> int:
 def _list_checks(args: argparse.Namespace) -> int:
     import json
 
-    from checks.registry import all_checks
+    from failback.checks.registry import all_checks
 
     checks = all_checks()
     if args.json:
@@ -490,8 +492,12 @@ def _list_checks(args: argparse.Namespace) -> int:
 
 def entry() -> None:
     """The `failback` command: main(), then exit; without waiting for sources abandoned at their deadline."""
-    code = main()
-    engine = sys.modules.get("runner.engine")  # not imported: no source ran
+    try:
+        code = main()
+    except BrokenPipeError:  # `failback checks | head`: the reader left; no traceback (Python's documented recipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    engine = sys.modules.get("failback.runner.engine")  # not imported: no source ran
     if engine is not None and engine.abandoned_sources():
         # Their threads (and the pools they started) may wait on a dripping peer for hours; the report is out.
         sys.stdout.flush()
