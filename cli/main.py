@@ -138,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="examples:\n  failback demo                      the dashboard; its first notice says what to press\n"
                "  failback demo --headless           the same story played alone and printed (for CI, or a quick look)")
     demo.add_argument("--headless", action="store_true", help="play the story without the dashboard and print it (the default when stdout is no terminal)")
-    demo.add_argument("--output", type=Path, metavar="STEM", help="where the headless story writes its reports (STEM.md, .html, .json; default ./failback-demo-report)")
+    demo.add_argument("--output", type=Path, metavar="DIR", help="the directory the headless story writes its reports into "
+                      "(default: a fresh one under ~/.local/state/failback/demo, printed at the end)")
     return parser
 
 

@@ -8,6 +8,7 @@ alone and prints it, for CI and for a quick look. Every peer stops when the demo
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sys
@@ -20,6 +21,7 @@ from failback.runner.console import ConsoleUI
 from failback.runner.events import StepFailure
 from failback.runner.plan import Step
 from failback.runner.report import ExitCode
+from failback.runner.state import state_home
 
 REPORT_FORMATS = ["markdown", "html", "json"]
 
@@ -50,6 +52,21 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def report_directory(chosen: Path | None) -> Path:
+    """Where the headless story writes its reports: the directory asked for, else a fresh one under the user's state
+    directory (a temporary one when that cannot be written), so a demo never litters the directory it runs in."""
+    if chosen is not None:
+        chosen.mkdir(parents=True, exist_ok=True)
+        return chosen
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        parent = state_home() / "demo"
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"{stamp}-", dir=parent))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix=f"failback-demo-{stamp}-"))
+
+
 def run_demo(headless: bool, output: Path | None = None) -> int:
     _stop_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="failback-demo-") as scratch:
@@ -62,7 +79,7 @@ def run_demo(headless: bool, output: Path | None = None) -> int:
             os.environ.update(demo.env())  # the lab's secrets reach the tool as a real site's do: through the environment
             _say(f"site file {demo.site_path}")
             if headless:
-                return _headless_story(demo, directory / "state", output or Path.cwd() / "failback-demo-report")
+                return _headless_story(demo, directory / "state", report_directory(output))
             return _tui_story(demo, directory / "state")
         except KeyboardInterrupt:
             _say("interrupted")
@@ -91,7 +108,7 @@ def _tui_story(demo: DemoSite, state_dir: Path) -> int:
     return ExitCode.READY
 
 
-def _headless_story(demo: DemoSite, state_dir: Path, output: Path) -> int:
+def _headless_story(demo: DemoSite, state_dir: Path, reports: Path) -> int:
     from failback.runner.export import export
     from failback.runner.failback_run import drive, timeline
     from failback.runner.preflight import Preflight
@@ -126,8 +143,9 @@ def _headless_story(demo: DemoSite, state_dir: Path, output: Path) -> int:
 
     chapter("the report for the change review")
     report = replace(result.last_gate, timeline=timeline(result.journal)) if result.last_gate else again
-    for path in export(report, REPORT_FORMATS, output):
+    for path in export(report, REPORT_FORMATS, reports / "failback-demo-report"):
         print(f"  written: {path}")
+    print(f"\nThe reports are in {reports}", flush=True)
     return ExitCode.READY if result.outcome.completed else ExitCode.FAIL
 
 

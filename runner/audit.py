@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from failback.runner.report import current_operator  # noqa: the operator a report names is the one the audit names
+from failback.runner.state import state_home
 
 
 def default_audit_log() -> Path:
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return state / "failback" / "audit.jsonl"
+    return state_home() / "audit.jsonl"
 
 
 def record(path: Path, site: str, entry: dict[str, Any]) -> None:

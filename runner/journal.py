@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from failback.runner.state import state_home
+
 
 class JournalError(Exception):
     """The journal could not be written: the runner stops before the step it could not record."""
@@ -25,7 +27,7 @@ class RunLocked(Exception):
 
 
 def default_state_dir() -> Path:
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "failback" / "runs"
+    return state_home() / "runs"
 
 
 class Journal:

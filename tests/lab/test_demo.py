@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -51,8 +52,10 @@ def _peers(processes: dict[int, str]) -> dict[int, str]:
 
 
 def test_headless_demo_tells_the_whole_story(tmp_path):
-    demo = subprocess.Popen([str(FAILBACK), "demo", "--headless", "--output", str(tmp_path / "cab")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    workdir, state = tmp_path / "work", tmp_path / "state"
+    workdir.mkdir()
+    demo = subprocess.Popen([str(FAILBACK), "demo", "--headless"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=workdir, stdin=subprocess.DEVNULL, env={**os.environ, "XDG_STATE_HOME": str(state)})
     try:
         first = demo.stdout.readline()  # the story has begun: every peer is up
         peers = _peers(descendants(demo.pid))
@@ -83,10 +86,16 @@ def test_headless_demo_tells_the_whole_story(tmp_path):
     assert "DONE run: failback complete" in run
     assert not re.search(r"\{[a-z_]+\}", run), "no unfilled template field in a hint"
 
-    report = json.loads((tmp_path / "cab.json").read_text())
+    # The reports go to a fresh directory under the user's state directory, named at the end; the directory the demo
+    # ran in (a checkout, say) is left as it was.
+    assert list(workdir.iterdir()) == []
+    reports = Path(re.search(r"^The reports are in (.+)$", out, re.MULTILINE).group(1))
+    assert reports.parent == state / "failback" / "demo"
+    report = json.loads((reports / "failback-demo-report.json").read_text())
     events = [(entry["step"], entry["event"]) for entry in report["timeline"]]
     assert ("failover:plan:rp-app", "failed") in events and ("failover:plan:rp-app", "finished") in events
-    for path in tmp_path.glob("cab.*"):
+    assert sorted(path.suffix for path in reports.iterdir()) == [".html", ".json", ".md", ".sha256"]
+    for path in reports.iterdir():
         text = path.read_text(errors="replace")
         assert VCENTER_PASSWORD not in text and LAB_SECRET not in text, path
     assert VCENTER_PASSWORD not in out + err and LAB_SECRET not in out + err
