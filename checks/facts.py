@@ -29,6 +29,15 @@ class SourceFailure:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+class FactsMissing(Exception):
+    """Part of a source could not be gathered (the vault of a site whose network was read): a check that reads that
+    part is not verified, with this reason; checks that read only the rest of the source judge as usual."""
+
+    def __init__(self, reason: str, kind: str, source: str, part: str, remediation_id: str):
+        super().__init__(reason)
+        self.reason, self.kind, self.source, self.part, self.remediation_id = reason, kind, source, part, remediation_id
+
+
 @dataclass
 class Facts:
     site: Site

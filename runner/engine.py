@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from failback.checks.facts import Facts, SourceFailure
+from failback.checks.facts import Facts, FactsMissing, SourceFailure
 from failback.checks.model import CheckMeta, Gate, Result, Status
 from failback.checks.registry import Check, all_checks
 from failback.checks.site import Site
@@ -139,6 +139,9 @@ def _evaluate_one(check: Check, facts: Facts) -> list[Result]:
                                {"source": source})]
     try:
         return list(check.evaluate(facts))
+    except FactsMissing as missing:
+        return [Result(meta.id, f"site:{site.display_name}", Status.ERROR, f"not verified: {missing.reason}",
+                       {"source": missing.source, "missing": missing.part, "failure": missing.kind}, remediation_id=missing.remediation_id)]
     except Exception as exc:  # a check's bug or facts it did not expect: an error result, not a crashed run
         log.debug("check %s crashed", meta.id, exc_info=True)
         return [Result(meta.id, f"site:{site.display_name}", Status.ERROR, f"the check could not evaluate these facts: {type(exc).__name__}: {exc}")]

@@ -48,9 +48,9 @@ def guest_network_manager(facts: Facts) -> Iterator[Result]:
 def azure_addressing(facts: Facts, vm_name: str) -> dict[str, Any] | None:
     """For guest.ip_mode: the on-prem NIC's address type as ASR discovered it, the Azure NIC's private IP allocation, and
     the OS family ASR replicates ("windows" | "linux" | None)."""
-    if "azure" not in facts.sources or facts.site.azure is None:
+    view = AzureView.of_vault(facts)
+    if view is None:
         return None
-    view = AzureView(facts)
     item = next((item for item in view.items if (item["friendly_name"] or "").lower() == vm_name.lower()), None)
     if item is None:
         return None

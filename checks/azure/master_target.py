@@ -75,7 +75,7 @@ def mt_disk_count(facts: Facts) -> Iterator[Result]:
 
 # -- what ASR knows for the checks registered elsewhere -----------------------------------------------------------------------
 def _view(facts: Facts) -> AzureView | None:
-    return AzureView(facts) if "azure" in facts.sources and facts.site.azure is not None else None
+    return AzureView.of_vault(facts)
 
 
 def asr_os_families(facts: Facts) -> dict[str, str]:

@@ -36,7 +36,7 @@ def network_nsg(facts: Facts) -> Iterator[Result]:
     view = AzureView(facts)
     item_vms = {item["azure_vm_id"].lower(): item["friendly_name"] for item in view.items
                 if item.get("azure_vm_id") and stage_of(item) in AZURE_VM_RUNS}
-    vm_ids = sorted(set(item_vms) | set(view.facts["path_sources"]))
+    vm_ids = sorted(set(item_vms) | set(view.path_sources))
     if not vm_ids:
         yield Result(NSG.id, view.site_target, Status.SKIP, "no Azure VM of this failback runs in Azure now")
         return

@@ -35,12 +35,12 @@ def network_azure_path(facts: Facts) -> Iterator[Result]:
         yield Result(AZURE_PATH.id, view.site_target, Status.WARN,
                      "the site file names no [config_server] and no master target: there is nothing to test the path to")
         return
-    if not view.facts["path_sources"]:
+    if not view.path_sources:
         yield Result(AZURE_PATH.id, view.site_target, Status.WARN,
                      "no Azure VM to test the path from: name one in [azure] path_from (classic: the process server's VM)")
         return
-    several = len(view.facts["path_sources"]) > 1
-    for vm_id in view.facts["path_sources"]:
+    several = len(view.path_sources) > 1
+    for vm_id in view.path_sources:
         vm = view.vm(vm_id) or {"error": {"kind": "error", "reason": f"the Azure VM {vm_id} was not read"}}
         if "error" in vm:
             yield not_verified(AZURE_PATH.id, f"vm:{vm_id.rsplit('/', 1)[-1]}", vm["error"])

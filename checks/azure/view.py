@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from failback.checks.facts import Facts
+from failback.checks.facts import Facts, FactsMissing
 from failback.checks.model import Result, Status
 from failback.checks.site import is_ip_address, normalise_host
 
@@ -21,6 +21,23 @@ class AzureView:
         self.facts = facts.source("azure")
         self.collected_at = dt.datetime.fromisoformat(facts.collected_at)
 
+    @classmethod
+    def of_vault(cls, facts: Facts) -> AzureView | None:
+        """ASR's view for a check that only adds it to its own (mt.os_match, guest.ip_mode): None when the Azure facts
+        or the vault could not be read."""
+        if "azure" not in facts.sources or facts.site.azure is None:
+            return None
+        view = cls(facts)
+        return None if view.facts.get("vault_failure") else view
+
+    def _vault(self, part: str) -> Any:
+        """A part of the facts read from the vault; a check reading it while the vault could not be read is not verified."""
+        failure = self.facts.get("vault_failure")
+        if failure:
+            remediation = NOT_FOUND_REMEDIATION if failure["kind"] == "not_found" else ACCESS_REMEDIATION
+            raise FactsMissing(failure["reason"], failure["kind"], "azure", "vault", remediation)
+        return self.facts[part]
+
     @property
     def site_target(self) -> str:
         return f"site:{self.site.display_name}"
@@ -29,7 +46,7 @@ class AzureView:
     @property
     def items(self) -> list[dict[str, Any]]:
         """The protected items the failback is about, by name."""
-        return self.facts["items"]
+        return self._vault("items")
 
     def missing_vms(self) -> list[str]:
         """[[vms]] names no protected item of the vault carries."""
@@ -38,12 +55,12 @@ class AzureView:
 
     @property
     def plan(self) -> dict[str, Any] | None:
-        return self.facts.get("recovery_plan")
+        return self._vault("recovery_plan")
 
     # -- servers ---------------------------------------------------------------------------------------------------------
     @property
     def fabrics(self) -> list[dict[str, Any]]:
-        return self.facts["fabrics"]
+        return self._vault("fabrics")
 
     def servers(self, kind: str) -> list[dict[str, Any]]:
         """Every fabric's process_servers, master_targets, appliances or reprotect_agents, each with its fabric's name."""
@@ -52,6 +69,11 @@ class AzureView:
     def config_servers(self) -> list[dict[str, Any]]:
         return [{**fabric["config_server"], "fabric": fabric["friendly_name"], "fabric_health_errors": fabric["health_errors"]}
                 for fabric in self.fabrics if fabric.get("config_server")]
+
+    @property
+    def path_sources(self) -> list[str]:
+        """The Azure VMs to test the path from: those [azure] path_from names, else one failed-over VM of the vault."""
+        return self.facts["path_sources"] if self.settings.path_from else self._vault("path_sources")
 
     # -- Azure VMs and their network -------------------------------------------------------------------------------------
     def vm(self, vm_id: str | None) -> dict[str, Any] | None:

@@ -9,9 +9,10 @@ What it reads, every call on one bounded pool, each following up as soon as its 
 - each VPN connection (tunnels; BGP peers from its gateway) and ExpressRoute circuit the site names;
 - Network Watcher's connectivity check from an Azure VM to the configuration server/appliance and the data ports.
 
-Signing in, the vault, its fabrics and its items must work, or the source fails and every Azure check says why. A
-resource the site names that is missing or fails (a connection, the plan, a VM) is recorded where its facts would be,
-and only the checks about it say so.
+Signing in must work, or the source fails and every Azure check says why. A vault that cannot be read (a wrong name,
+no access) is recorded as `vault_failure`: the checks that read the vault say so, while the VPN connections and
+ExpressRoute circuits, which do not need it, are still judged one by one. A resource the site names that is missing or
+fails (a connection, the plan, a VM) is recorded where its facts would be, and only the checks about it say so.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from failback.checks.sources.fanout import Fanout
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 # A long-running call (effective rules, BGP status, connectivity check) may take this many request timeouts.
 OPERATION_TIMEOUT_FACTOR = 4
+# Answers about the vault alone: a wrong vault name or group (404), no role on the vault (403).
+VAULT_ONLY_STATUSES = (403, 404)
 # Modernized appliances take replication data on the process server's port.
 APPLIANCE_DATA_PORT = 9443
 
@@ -90,6 +93,7 @@ class _Collection:
         self.plan: dict[str, Any] | None = None
         self.jobs: list[dict[str, Any]] = []
         self.jobs_error: dict[str, str] | None = None
+        self.vault_failure: dict[str, Any] | None = None
         self.recovery_points: dict[str, dict[str, Any]] = {}
         self._awaiting = {"items", "plan"} if settings.recovery_plan else {"items"}
         # Azure VMs, their NICs and effective rules (keys are lower-case ids: ARM ids are case-insensitive).
@@ -152,11 +156,19 @@ class _Collection:
 
     # -- the vault ---------------------------------------------------------------------------------------------------------
     def _vault_call(self, call: Callable[[], Any]) -> Any:
-        """A call the whole source depends on: its failure is the source's."""
+        """A call every vault check depends on. A vault that is not there or not readable by this identity (404, 403)
+        is the vault's failure: those checks say so and the rest of the source goes on. Any other failure (sign-in
+        refused, ARM unreachable, untrusted, timing out, failing) would meet every other call too: it is the source's."""
         try:
             return call()
         except Exception as exc:
-            raise describe_failure(exc, self.vault_label, self.settings) from None
+            failure = describe_failure(exc, self.vault_label, self.settings)
+            if getattr(exc, "status_code", None) not in VAULT_ONLY_STATUSES:
+                raise failure from None
+            with self.lock:
+                if self.vault_failure is None:
+                    self.vault_failure = {"reason": failure.reason, "kind": failure.kind, "evidence": failure.evidence}
+            return []
 
     def _vault_args(self) -> dict[str, str]:
         return {"resource_group_name": self.settings.resource_group, "resource_name": self.settings.vault}
@@ -396,6 +408,7 @@ class _Collection:
             "cloud": settings.cloud,
             "credential": credential_kind(settings),
             "vault": {"subscription_id": settings.subscription_id, "resource_group": settings.resource_group, "name": settings.vault},
+            "vault_failure": self.vault_failure,
             "experience": {
                 "fabric_kinds": sorted({fabric["kind"] for fabric in self.fabrics if fabric["kind"]}),
                 "providers": dict(Counter(item["provider"] for item in self.items if item["provider"])),

@@ -30,16 +30,34 @@ def _all_not_verified(run, reason: str) -> None:
     assert {remediation_id(r) for r in judged} == {"azure-access"}
 
 
-def test_a_wrong_vault_name_says_which_vault_is_missing(classic, tmp_path):
-    run = run_checks(classic, tmp_path, *AZURE_CHECKS, vault="vault-typo")
-    _all_not_verified(run, "Recovery Services vault 'vault-typo' in resource group 'rg-asr' was not found: The Resource "
-                           "'Microsoft.RecoveryServices/vaults/vault-typo' under resource group 'rg-asr' was not found.")
+NETWORK_CHECKS = {"network.vpn", "network.expressroute"}  # they read the connections and circuits, not the vault
+# Classic names the process server's VM in path_from: the path from Azure is tested without the vault too.
+VAULT_FREE = {"classic": NETWORK_CHECKS | {"network.azure_path"}, "modernized": NETWORK_CHECKS}
+
+
+def test_a_wrong_vault_name_says_which_vault_is_missing_and_the_network_is_still_judged(start, tmp_path):
+    for experience in ("classic", "modernized"):
+        run = run_checks(start(experience), tmp_path, *AZURE_CHECKS, vault="vault-typo")
+        vault_checks = [r for r in _judged(run) if r.check not in VAULT_FREE[experience]]
+        assert vault_checks and all(r.status is Status.ERROR for r in vault_checks), vault_checks
+        assert {r.message for r in vault_checks} == {
+            "not verified: Recovery Services vault 'vault-typo' in resource group 'rg-asr' was not found: The Resource "
+            "'Microsoft.RecoveryServices/vaults/vault-typo' under resource group 'rg-asr' was not found."}
+        assert {remediation_id(r) for r in vault_checks} == {"azure-resource-names"}
+        assert {r.evidence["missing"] for r in vault_checks} == {"vault"}
+        # The VPN connection and the circuit are judged one by one, as with the right vault.
+        assert run.only("network.vpn").target.startswith("connection:") and run.only("network.vpn").status is Status.PASS
+        assert run.only("network.expressroute").target.startswith("circuit:")
+        assert run.only("network.expressroute").status is Status.PASS
 
 
 def test_a_wrong_resource_group_says_which_group_is_missing(modernized, tmp_path):
     run = run_checks(modernized, tmp_path, *AZURE_CHECKS, resource_group="rg-typo")
-    _all_not_verified(run, "Recovery Services vault 'vault-asr' in resource group 'rg-typo' was not found: "
-                           "Resource group 'rg-typo' could not be found.")
+    vault_checks = [r for r in _judged(run) if r.check not in NETWORK_CHECKS]
+    assert {r.message for r in vault_checks} == {"not verified: Recovery Services vault 'vault-asr' in resource group "
+                                                 "'rg-typo' was not found: Resource group 'rg-typo' could not be found."}
+    # The connection, named in the same wrong group, says so for itself.
+    assert "VPN connection 'cn-onprem' in resource group 'rg-typo'" in run.only("network.vpn").message
 
 
 def test_a_wrong_secret_names_the_credential_tried_and_never_the_secret(classic, tmp_path):
