@@ -456,7 +456,7 @@ def _run(args: argparse.Namespace) -> int:
     access = _access(args.site)
     try:
         if args.plan:
-            return print_plan(access)
+            return print_plan(access, "json" if args.format == ["json"] else "text")
         return run_failback(access, args.resume, args.yes, args.delete_azure_vms, _waivers(args.waivers), args.state_dir,
                             args.output, args.format)
     except (AccessError, RunRefused) as exc:

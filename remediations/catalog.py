@@ -548,6 +548,63 @@ _ENTRIES = (
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
+    # What `failback run` needs to choose the ids of a request, when the facts leave no single verified choice.
+    Remediation(
+        "set-azure-process-server",
+        "Name the process server failback replicates through",
+        (
+            "{missing}.",
+            "Classic: deploy (or start) the process server in Azure, in the virtual network of the failed-over VMs, register it "
+            "with the configuration server, and name it in the site file: [process_server] host = \"<its IP address>\".",
+            "Modernized: the replication appliance's own process server replicates the VMs to Azure again; [config_server] "
+            "host (and ip) must name the appliance as the vault lists it.",
+        ),
+        (_ASR_VMWARE_FAILBACK, "https://learn.microsoft.com/azure/site-recovery/vmware-azure-set-up-process-server-azure"),
+    ),
+    Remediation(
+        "set-target-datastore",
+        "Say which datastore each VM comes back to",
+        (
+            "{missing}.",
+            "Add datastore = \"<datastore name>\" to the VM's [[vms]] entry in the site file: a datastore the master target's host "
+            "(classic) or a reprotect agent of the appliance (modernized) sees.",
+        ),
+        (_ASR_REPROTECT,),
+    ),
+    Remediation(
+        "set-log-storage-account",
+        "Name the storage account failback's reprotect logs to",
+        (
+            "{missing}.",
+            "Modernized reprotect writes replication logs to a storage account in the vault's region (the cache storage account "
+            "of replication to Azure is the usual one): set [azure] log_storage_account_id = \"/subscriptions/.../"
+            "providers/Microsoft.Storage/storageAccounts/<name>\".",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "associate-failback-policy",
+        "Associate the replication policy of this direction with the protection container",
+        (
+            "{missing}.",
+            "Azure portal: the vault > Site Recovery infrastructure > Replication policies: the failback policy (created with "
+            "the replication policy, named '<policy>-failback') must be associated with the configuration server (classic) or "
+            "the appliance's site (modernized); associate it there.",
+            "PowerShell: New-AzRecoveryServicesAsrProtectionContainerMapping -Name <mapping> -Policy $failbackPolicy "
+            "-PrimaryProtectionContainer $container",
+        ),
+        (_ASR_REPROTECT, _ASR_MODERNIZED_FAILBACK),
+    ),
+    Remediation(
+        "review-asr-request",
+        "Review what ASR reports for this request",
+        (
+            "{missing}.",
+            "Compare the site file with the vault in the Azure portal (Site Recovery infrastructure, Replicated items), then run "
+            "`failback run --plan` again: it shows each request and where every id in it comes from.",
+        ),
+        (_ASR_REPROTECT,),
+    ),
 )
 
 CATALOG: dict[str, Remediation] = {entry.id: entry for entry in _ENTRIES}

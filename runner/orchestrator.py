@@ -1,8 +1,11 @@
 """Running a failback plan: gates, ASR operations followed to their end, manual steps, all journaled and resumable.
 
-Before any side effect the step is journaled as started; once ASR accepted it, as submitted with the job id and the
+Each gate's facts choose the ids of the ASR requests that follow it (runner/asr_requests.py): every request of the
+phase is resolved before the first is sent, so a missing fact stops the run before any write. Before any side effect
+the step is journaled as started, with the request; once ASR accepted it, as submitted with the job id and the
 poller's continuation token; at its end, as finished. A resumed run never submits again what may have been accepted:
-with a job id it follows the job; with only "started" it asks ASR for a job already running on the item first.
+with a job id it follows the job, a failed job it restarts (as the in-process retry does), and with only "started"
+it asks ASR for a job already running on the item first.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from failback.checks.facts import Facts
 from failback.checks.model import Gate, Status
 from failback.remediations import catalog
 from failback.remediations.asr_errors import remediation_for
 from failback.runner.events import EventKind, RunEvent, StepFailure
 from failback.runner.journal import Journal, JournalError
 from failback.runner.plan import FailbackPlan, Step, StepKind
+from failback.runner.asr_requests import AsrRequest, RequestPlanner, Unresolved
 from failback.runner.report import Report
 
 TERMINAL_JOB_STATES = {"Succeeded", "Failed", "Cancelled", "Suspended", "CompletedWithInformation"}
@@ -38,10 +43,18 @@ class Submission:
     continuation_token: str | None = None
 
 
+@dataclass(frozen=True)
+class GateVerdict:
+    """A gate's report, and the facts it judged: the ASR requests after the gate choose their ids from them."""
+
+    report: Report
+    facts: Facts
+
+
 class AsrPort(Protocol):
     """What the run needs of ASR; runner/asr_operations.py implements it with the SDK."""
 
-    def submit(self, step: Step, item: str | None) -> Submission: ...
+    def submit(self, request: AsrRequest) -> Submission: ...
     def job(self, job_id: str) -> dict[str, Any]: ...
     def restart(self, job_id: str) -> Submission: ...
     def running_job(self, step: Step, item: str | None) -> str | None: ...
@@ -84,6 +97,12 @@ class RunOutcome:
     reason: str = ""
 
 
+def unresolved_hint(unresolved: Unresolved, target: str) -> dict[str, Any]:
+    """What to do when a request has no verified choice for an id: the catalog's remediation, the missing fact first."""
+    return {"code": None, **catalog.get(unresolved.remediation_id).for_finding(target, {"missing": unresolved.missing},
+                                                                                f"Before failback can send {unresolved.step}")}
+
+
 def hints_for(errors: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
     """Our remediation beside each of ASR's errors; an unknown code still says that we have no entry for it."""
     hints = []
@@ -99,13 +118,14 @@ def hints_for(errors: list[dict[str, Any]], target: str) -> list[dict[str, Any]]
 
 
 class FailbackRun:
-    def __init__(self, plan: FailbackPlan, asr: AsrPort, journal: Journal, preflight: Callable[[Gate], Report], ui: RunUI,
+    def __init__(self, plan: FailbackPlan, asr: AsrPort, journal: Journal, preflight: Callable[[Gate], GateVerdict], ui: RunUI,
                  poll_seconds: float = 10.0, wait_timeout_seconds: float = 6 * 3600, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, automation: StepAutomation | None = None):
         self.plan, self.asr, self.journal, self.preflight, self.ui = plan, asr, journal, preflight, ui
         self.automation = automation
         self.poll_seconds, self.wait_timeout_seconds = poll_seconds, wait_timeout_seconds
         self._clock, self._sleep = clock, sleep
+        self._requests: dict[str, AsrRequest] = {}  # by step id: resolved from the facts of the gate before the step
 
     # -- the run --------------------------------------------------------------------------------------------------
     def run(self) -> RunOutcome:
@@ -151,24 +171,65 @@ class FailbackRun:
 
     # -- gates ----------------------------------------------------------------------------------------------------
     def _gate(self, step: Step) -> None:
-        while True:
-            report = self.preflight(Gate(step.gate))
-            blocking = [r for r in report.results if r.status in (Status.FAIL, Status.ERROR)]
-            if not blocking:
-                break
-            problems = [{"check": r.check, "target": r.target, "status": r.status.value, "message": r.message,
-                         "remediation": (r.remediation or {}).get("title")} for r in blocking]
-            self.journal.append(step.id, "failed", problems=problems)
-            failure = StepFailure(step.id, f"{len(blocking)} {step.gate} check(s) do not pass", hints=problems, retryable=True)
-            self._emit(EventKind.STEP_FAILED, step, failure.message, problems=problems)
-            if self.ui.decide(step, failure, ("retry", "stop")) != "retry":
-                raise RunStopped(step.id, f"the {step.gate} gate does not pass: fix the problems, then resume")
+        verdict = self._passing_gate(step, step)
+        self._resolve_requests(step, verdict.facts)
+        report = verdict.report
         counts = report.counts()
         question = f"Every {step.gate} check passes ({counts['pass']} pass, {counts['warn']} warn, {counts['waived']} waived). Go on?"
         self._emit(EventKind.WAITING, step, question)
         if not self.ui.confirm(step, question):
             raise RunStopped(step.id, "stopped at the gate by the operator")
         self._finish(step, f"{step.gate} gate passed", counts=counts)
+
+    def _passing_gate(self, gate: Step, step: Step) -> GateVerdict:
+        """The gate's checks, again until they pass or the operator stops; `step` is the one waiting for them."""
+        while True:
+            verdict = self.preflight(Gate(gate.gate))
+            blocking = [r for r in verdict.report.results if r.status in (Status.FAIL, Status.ERROR)]
+            if not blocking:
+                return verdict
+            problems = [{"check": r.check, "target": r.target, "status": r.status.value, "message": r.message,
+                         "remediation": (r.remediation or {}).get("title")} for r in blocking]
+            self.journal.append(step.id, "failed", problems=problems)
+            failure = StepFailure(step.id, f"{len(blocking)} {gate.gate} check(s) do not pass", hints=problems, retryable=True)
+            self._emit(EventKind.STEP_FAILED, step, failure.message, problems=problems)
+            if self.ui.decide(step, failure, ("retry", "stop")) != "retry":
+                raise RunStopped(step.id, f"the {gate.gate} gate does not pass: fix the problems, then resume")
+
+    def _phase_steps(self, gate: Step) -> list[Step]:
+        """The ASR steps a gate vouches for: those after it, up to the next gate."""
+        following = self.plan.steps[self.plan.steps.index(gate) + 1:]
+        until = next((index for index, step in enumerate(following) if step.kind == StepKind.GATE), len(following))
+        return [step for step in following[:until] if step.kind in StepKind.ASR and not self._done(step.id)]
+
+    def _resolve_requests(self, gate: Step, facts: Facts) -> None:
+        """Every request of the gate's phase from the facts it judged; one without a verified id stops the run before
+        any of them is sent."""
+        planner = RequestPlanner(facts, self.plan.asr_before)
+        unresolved = []
+        for step in self._phase_steps(gate):
+            try:
+                self._requests[step.id] = planner.request(step)
+            except Unresolved as missing:
+                unresolved.append((step, missing))
+        if not unresolved:
+            return
+        hints = [unresolved_hint(missing, f"item:{step.items[0]}" if step.items else f"plan:{step.recovery_plan}")
+                 for step, missing in unresolved]
+        reasons = [f"{step.id}: {missing.missing}" for step, missing in unresolved]
+        self.journal.append(gate.id, "refused", unresolved=[missing.to_document() for _, missing in unresolved])
+        failure = StepFailure(gate.id, "no verified choice for " + "; ".join(reasons), hints=hints, retryable=False)
+        self._emit(EventKind.STEP_FAILED, gate, failure.message, hints=hints)
+        raise RunStopped(gate.id, f"failback sends nothing it cannot vouch for: {'; '.join(reasons)}")
+
+    def _request(self, step: Step) -> AsrRequest:
+        """The step's request; a run resumed past its gate judges that gate's checks again to choose the ids."""
+        if step.id not in self._requests:
+            gate = self.plan.gate_before(step)
+            assert gate is not None, f"{step.id} has no gate before it"
+            self._emit(EventKind.PROGRESS, step, f"judging the {gate.gate} checks again for the ids of the request")
+            self._resolve_requests(gate, self._passing_gate(gate, step).facts)
+        return self._requests[step.id]
 
     # -- ASR operations -------------------------------------------------------------------------------------------
     def _asr_step(self, step: Step) -> None:
@@ -183,22 +244,18 @@ class FailbackRun:
                 self.journal.append(step.id, "failed", errors=errors)
                 self._failed(step, StepFailure(step.id, error.message, errors, hints_for(errors, target)))
                 continue  # retry: _submission looks for a job ASR may have accepted before submitting again
+            except Unresolved as missing:  # the gate judged again on resume, and an id has no verified choice now
+                hint = unresolved_hint(missing, target)
+                self.journal.append(step.id, "refused", unresolved=missing.to_document())
+                self._emit(EventKind.STEP_FAILED, step, missing.missing, hints=[hint])
+                raise RunStopped(step.id, f"failback sends nothing it cannot vouch for: {missing.missing}") from None
             if job["state"] in SUCCESSFUL_JOB_STATES:
                 self._finish(step, f"{step.title}: {job['state']}", job_id=submission.job_id)
                 return
             failure = StepFailure(step.id, f"ASR job {submission.job_id} ended {job['state']}", job["errors"],
                                   hints_for(job["errors"], target), submission.job_id)
             self.journal.append(step.id, "failed", job_id=submission.job_id, errors=job["errors"])
-            self._failed(step, failure)
-            self.journal.append(step.id, "restarting", job_id=submission.job_id)
-            try:
-                restarted = self.asr.restart(submission.job_id)
-            except AsrOperationError as error:
-                errors = [{"code": error.code, "message": error.message}]
-                self.journal.append(step.id, "failed", errors=errors)
-                self._failed(step, StepFailure(step.id, f"restarting ASR job {submission.job_id}: {error.message}", errors, hints_for(errors, target)))
-                continue
-            self.journal.append(step.id, "submitted", job_id=restarted.job_id, token=restarted.continuation_token, restart=True)
+            self._failed(step, failure)  # retried: the loop's next _submission restarts the failed job
 
     def _failed(self, step: Step, failure: StepFailure) -> None:
         """Tell the operator, with ASR's words and our hints; stop unless they choose to retry."""
@@ -207,12 +264,20 @@ class FailbackRun:
             raise RunStopped(step.id, f"{failure.message}; resume once its cause is removed")
 
     def _submission(self, step: Step, item: str | None) -> Submission:
-        """The job of this step: the journaled one, one ASR already runs for it, or a new submission."""
+        """The job of this step: the journaled one, one ASR already runs for it, the restart of its failed job, or a
+        new submission; never a second submission of what ASR may have accepted."""
         history = [e for e in self.journal.events(step.id) if e["event"] in ("started", "submitted", "failed", "restarting")]
         last = history[-1] if history else None
+        accepted = next((e for e in reversed(history) if e["event"] == "submitted"), None)
         if last is not None and last["event"] == "submitted":
             self._emit(EventKind.PROGRESS, step, f"following ASR job {last['job_id']}", job_id=last["job_id"])
             return Submission(last["job_id"], last.get("token"))
+        if last is not None and last["event"] == "failed" and last.get("job_id"):
+            return self._restart(step, last["job_id"])  # ASR's job ended Failed: restart it, as the retry in process does
+        if last is not None and last["event"] == "failed" and accepted is not None and history.index(accepted) > self._last_start(history):
+            # Following the accepted job failed (ASR unreachable): its fate is ASR's to tell, not ours to guess.
+            self._emit(EventKind.PROGRESS, step, f"following ASR job {accepted['job_id']}", job_id=accepted["job_id"])
+            return Submission(accepted["job_id"], accepted.get("token"))
         if last is not None and last["event"] in ("started", "restarting"):
             # Asked before a crash with no answer recorded: ASR may have accepted it. Look before asking again.
             running = self.asr.running_job(step, item)
@@ -220,11 +285,26 @@ class FailbackRun:
                 self.journal.append(step.id, "submitted", job_id=running, found_running=True)
                 self._emit(EventKind.PROGRESS, step, f"resuming: ASR already runs job {running} for it", job_id=running)
                 return Submission(running)
-        self.journal.append(step.id, "started", item=item)
-        submission = self.asr.submit(step, item)
+            if last["event"] == "restarting":
+                return self._restart(step, last["job_id"])
+        request = self._request(step)
+        self.journal.append(step.id, "started", item=item, request=request.to_document())
+        submission = self.asr.submit(request)
         self.journal.append(step.id, "submitted", job_id=submission.job_id, token=submission.continuation_token)
         self._emit(EventKind.PROGRESS, step, f"ASR accepted it: job {submission.job_id}", job_id=submission.job_id)
         return submission
+
+    @staticmethod
+    def _last_start(history: list[dict[str, Any]]) -> int:
+        starts = [index for index, entry in enumerate(history) if entry["event"] == "started"]
+        return starts[-1] if starts else -1
+
+    def _restart(self, step: Step, job_id: str) -> Submission:
+        self.journal.append(step.id, "restarting", job_id=job_id)
+        restarted = self.asr.restart(job_id)
+        self.journal.append(step.id, "submitted", job_id=restarted.job_id, token=restarted.continuation_token, restart=True)
+        self._emit(EventKind.PROGRESS, step, f"ASR restarted job {job_id}: job {restarted.job_id}", job_id=restarted.job_id)
+        return restarted
 
     def _follow(self, step: Step, job_id: str) -> dict[str, Any]:
         deadline = self._clock() + self.wait_timeout_seconds

@@ -54,18 +54,26 @@ class FailbackPlan:
     experience: Experience
     recovery_point: str
     steps: list[Step] = field(default_factory=list)
+    # What ASR held of each item's replication to Azure when the plan was made (by lower-case VM name): the reprotect
+    # back to Azure reuses it, and the item's details no longer show it once it replicates back.
+    asr_before: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def step(self, step_id: str) -> Step:
         return next(step for step in self.steps if step.id == step_id)
 
+    def gate_before(self, step: Step) -> Step | None:
+        """The gate whose checks vouch for a step: the last gate before it."""
+        gates = [candidate for candidate in self.steps[:self.steps.index(step)] if candidate.kind == StepKind.GATE]
+        return gates[-1] if gates else None
+
     def to_document(self) -> dict[str, Any]:
         return {"site": self.site, "experience": self.experience.value, "recovery_point": self.recovery_point,
-                "steps": [step.describe() for step in self.steps]}
+                "steps": [step.describe() for step in self.steps], "asr_before": self.asr_before}
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> FailbackPlan:
         steps = [Step(**{key: tuple(value) if isinstance(value, list) else value for key, value in raw.items()}) for raw in document["steps"]]
-        return cls(document["site"], Experience(document["experience"]), document["recovery_point"], steps)
+        return cls(document["site"], Experience(document["experience"]), document["recovery_point"], steps, document.get("asr_before", {}))
 
 
 @dataclass(frozen=True)

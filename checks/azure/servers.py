@@ -14,6 +14,7 @@ from failback.checks.facts import Facts
 from failback.checks.findings import Findings
 from failback.checks.model import BOTH, CLASSIC_ONLY, MODERNIZED_ONLY, CheckMeta, Experience, Gate, Result, Severity, Status
 from failback.checks.registry import register
+from failback.checks.vcenter.inventory import Inventory
 
 CS_HEALTH = CheckMeta(
     id="cs.health",
@@ -45,6 +46,7 @@ APPLIANCE_HEALTH = CheckMeta(
     gates=(Gate.REPROTECT,),
     experiences=MODERNIZED_ONLY,
     sources=("azure",),
+    optional_sources=("vcenter",),  # where each VM's disks are, when the site file does not name its datastore
     why="Modernized reprotect writes through the appliance's reprotect agent to a datastore it must see; an unhealthy "
         "agent, or one that does not see the datastore (error 8061), fails the reprotect.",
     remediation="restore-reprotect-agent",
@@ -187,7 +189,7 @@ def appliance_health(facts: Facts) -> Iterator[Result]:
         if result.status is Status.PASS:
             healthy.append(agent)
         yield result
-    datastores = _target_datastores(view)
+    datastores = _target_datastores(view, facts)
     if not datastores:
         yield Result(APPLIANCE_HEALTH.id, view.site_target, Status.WARN,
                      "no target datastore is known: set datastore for each [[vms]] entry to verify a reprotect agent sees it")
@@ -208,12 +210,20 @@ def _reprotect_agent(view: AzureView, agent: dict[str, Any]) -> Result:
     return _server_result(APPLIANCE_HEALTH, f"appliance:{name}", findings, clean, evidence, agent["health_errors"])
 
 
-def _target_datastores(view: AzureView) -> dict[str, list[str]]:
-    """Datastore -> VMs coming back to it: from the site file, else from ASR (known once an item replicates back)."""
+def reprotect_agent_healthy(facts: Facts, agent: dict[str, Any]) -> bool:
+    """appliance.health's verdict on one reprotect agent, for `failback run` choosing the agent a reprotect names."""
+    return _reprotect_agent(AzureView(facts), agent).status is Status.PASS
+
+
+def _target_datastores(view: AzureView, facts: Facts) -> dict[str, list[str]]:
+    """Datastore -> VMs coming back to it: from the site file, else where vCenter shows their disks, else from ASR
+    (known once an item replicates back)."""
+    inventory = Inventory(facts) if "vcenter" in facts.sources else None
     wanted: dict[str, list[str]] = {}
     for vm in view.site.vms:
-        if vm.datastore:
-            wanted.setdefault(vm.datastore, []).append(vm.name)
+        stores = inventory.target_datastores(vm) if inventory is not None else [vm.datastore] if vm.datastore else []
+        for store in stores:
+            wanted.setdefault(store, []).append(vm.name)
     named = {name for names in wanted.values() for name in names}
     for item in view.items:
         if item.get("target_datastore") and item["friendly_name"] not in named:

@@ -25,7 +25,16 @@ from typing import Any
 
 from failback.checks.model import Experience
 from failback.checks.site import Site
-from failback.checks.sources.azure_asr import REVERSE_PROVIDERS, fabric_facts, item_facts, job_facts, plan_facts, recovery_point_summary
+from failback.checks.sources.azure_asr import (
+    REVERSE_PROVIDERS,
+    container_mapping_facts,
+    fabric_facts,
+    item_facts,
+    job_facts,
+    plan_facts,
+    policy_facts,
+    recovery_point_summary,
+)
 from failback.checks.sources.azure_compute import vm_facts
 from failback.checks.sources.azure_errors import describe_failure, failure_record
 from failback.checks.sources.azure_network import (
@@ -93,6 +102,7 @@ class _Collection:
         self.plan: dict[str, Any] | None = None
         self.jobs: list[dict[str, Any]] = []
         self.jobs_error: dict[str, str] | None = None
+        self.policies: dict[str, Any] = {"policies": [], "mappings": [], "error": None}
         self.vault_failure: dict[str, Any] | None = None
         self.recovery_points: dict[str, dict[str, Any]] = {}
         self._awaiting = {"items", "plan"} if settings.recovery_plan else {"items"}
@@ -118,6 +128,7 @@ class _Collection:
         start(self._list_fabrics)
         start(self._list_items)
         start(self._list_jobs)
+        start(self._list_policies)
         if settings.recovery_plan:
             start(self._get_plan)
         for reference in settings.vpn_connections:
@@ -200,6 +211,15 @@ class _Collection:
             self.jobs_error = found["error"]
         else:
             self.jobs = found
+
+    def _list_policies(self) -> None:
+        """The replication policies and the containers each is associated with: failback's reprotects name a policy."""
+        client = self.session.asr
+        found = self._record(f"{self.vault_label} (asked for its replication policies)", lambda: {
+            "policies": [policy_facts(policy) for policy in client.replication_policies.list(**self._vault_args())],
+            "mappings": [container_mapping_facts(mapping) for mapping in
+                         client.replication_protection_container_mappings.list(**self._vault_args())]})
+        self.policies = {"policies": [], "mappings": [], "error": found.get("error"), **found}
 
     def _arrived(self, part: str) -> None:
         """The items and the plan both decide which items the failback is about; follow them once both are in."""
@@ -418,6 +438,9 @@ class _Collection:
             "items": items,
             "recovery_plan": self.plan,
             "jobs_error": self.jobs_error,
+            "policies": self.policies["policies"],
+            "container_mappings": self.policies["mappings"],
+            "policies_error": self.policies["error"],
             "azure_vms": dict(sorted(self.vms.items())),
             "nics": {nic_id: self.nics[nic_id] for nic_id in sorted(self._wanted_nics) if nic_id in self.nics},
             "nic_group_errors": self.nic_group_errors,

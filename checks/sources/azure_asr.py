@@ -89,8 +89,9 @@ def _appliance_component(component: Any) -> dict[str, Any]:
         "health": text(component.health),
         "health_errors": health_errors(component.health_errors),
     }
-    if hasattr(component, "accessible_datastores"):
+    if hasattr(component, "accessible_datastores"):  # a reprotect agent
         facts["accessible_datastores"] = list(component.accessible_datastores or [])
+        facts["protected_item_count"] = component.protected_item_count
     return facts
 
 
@@ -109,6 +110,7 @@ def fabric_facts(fabric: Any) -> dict[str, Any]:
         "master_targets": [],
         "appliances": [],
         "reprotect_agents": [],
+        "run_as_accounts": [],
     }
     if kind == "VMware":
         facts["config_server"] = {
@@ -129,7 +131,14 @@ def fabric_facts(fabric: Any) -> dict[str, Any]:
             "last_heartbeat": when(server.last_heartbeat),
             "disk_count": server.disk_count,
             "health_errors": health_errors(server.health_errors),
+            # What the master target's host sees and where it can keep retention logs: failback's reprotect picks from these.
+            "datastores": [{"name": store.symbolic_name, "type": store.type, "free_gb": _number(store.free_space),
+                            "capacity_gb": _number(store.capacity)} for store in _objects(server.data_stores)],
+            "retention_volumes": [{"name": volume.volume_name, "free_bytes": volume.free_space_in_bytes,
+                                   "capacity_bytes": volume.capacity_in_bytes} for volume in _objects(server.retention_volumes)],
         } for server in details.master_target_servers or []]
+        facts["run_as_accounts"] = [{"id": account.account_id, "name": account.account_name}
+                                    for account in _objects(details.run_as_accounts)]
     elif kind == "InMageRcm":
         facts["process_servers"] = [_modernized_process_server(server) for server in details.process_servers or []]
         facts["appliances"] = [_appliance_component(proxy) for proxy in details.rcm_proxies or []]
@@ -142,6 +151,14 @@ def _vm_id(resource_group_id: str | None, vm_name: str | None) -> str | None:
     if not resource_group_id or not vm_name:
         return None
     return f"{resource_group_id.rstrip('/')}/providers/Microsoft.Compute/virtualMachines/{vm_name}"
+
+
+def _number(value: Any) -> float | None:
+    """ASR reports some sizes as strings ("4096"): a number, or None when it is not one."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _disk_bytes(disks: Any, attribute: str) -> int:
@@ -162,6 +179,9 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
             "agent": {"version": details.agent_version, "last_heartbeat": when(details.last_heartbeat), "registered_after_failover": None},
             "source_nics": [{"ip": config.static_ip_address, "ip_type": config.ip_address_type}
                             for nic in details.vm_nics or [] for config in nic.ip_configs or []],
+            # Where replication to Azure keeps its data and logs: the reprotect back to Azure uses them again.
+            "storage_account_id": details.recovery_azure_storage_account,
+            "log_storage_account_ids": [details.recovery_azure_log_storage_account_id] if details.recovery_azure_log_storage_account_id else [],
         }
     if provider == "InMage":
         os_details = details.os_details
@@ -191,6 +211,10 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
             facts.update({
                 "azure_vm_id": _vm_id(details.target_resource_group_id, details.target_vm_name),
                 "process_server_id": details.process_server_id,
+                "run_as_account_id": details.run_as_account_id,
+                # The cache storage account of each protected disk: failback's reprotect logs there again.
+                "log_storage_account_ids": sorted({disk.log_storage_account_id for disk in _objects(details.protected_disks)
+                                                   if disk.log_storage_account_id}),
                 "source_nics": [{"ip": nic.source_ip_address, "ip_type": nic.source_ip_address_type,
                                  "target_ip_type": nic.target_ip_address_type} for nic in details.vm_nics or []],
             })
@@ -204,12 +228,18 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
     return {}
 
 
+def job_name(reference: str | None) -> str | None:
+    """A job's name (the GUID replication_jobs.get takes) from its name or its full ARM id, which is how an item's
+    currentScenario names its running job."""
+    return reference.split("?")[0].rstrip("/").rsplit("/", 1)[-1] if reference else None
+
+
 def _scenario(scenario: Any) -> dict[str, Any] | None:
     """The operation running on the item, if any (ASR says "None" when idle)."""
     name = getattr(scenario, "scenario_name", None)
     if not name or name == "None":
         return None
-    return {"name": name, "job_id": scenario.job_id, "started": when(scenario.start_time)}
+    return {"name": name, "job_id": job_name(scenario.job_id), "started": when(scenario.start_time)}
 
 
 def item_facts(item: Any) -> dict[str, Any]:
@@ -285,3 +315,26 @@ def plan_facts(plan: Any) -> dict[str, Any]:
         "allowed_operations": [text(operation) for operation in properties.allowed_operations or []],
         "item_ids": [member.id for group in properties.groups or [] for member in group.replication_protected_items or [] if member.id],
     }
+
+
+# -- replication policies and their associations ----------------------------------------------------------------------------
+def policy_facts(policy: Any) -> dict[str, Any]:
+    properties = _field(policy, "properties")
+    details = _field(properties, "provider_specific_details")
+    return {"id": _text_field(policy, "id"), "name": _text_field(policy, "name"),
+            "friendly_name": _text_field(properties, "friendly_name"), "provider": _text_field(details, "instance_type")}
+
+
+def container_mapping_facts(mapping: Any) -> dict[str, Any]:
+    """A policy associated with a protection container; the container's fabric and name come from the mapping's id."""
+    properties = _field(mapping, "properties")
+    parts = (_text_field(mapping, "id") or "").split("/")
+
+    def after(segment: str) -> str | None:
+        lowered = [part.lower() for part in parts]
+        return parts[lowered.index(segment.lower()) + 1] if segment.lower() in lowered[:-1] else None
+
+    return {"id": _text_field(mapping, "id"), "name": _text_field(mapping, "name"), "policy_id": _text_field(properties, "policy_id"),
+            "fabric": after("replicationFabrics"), "container": after("replicationProtectionContainers"),
+            "target_container_id": _text_field(properties, "target_protection_container_id"),
+            "state": _text_field(properties, "state")}

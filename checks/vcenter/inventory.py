@@ -67,6 +67,15 @@ class Inventory:
         found = self.vm(vm.name)
         return found.host if found else None
 
+    def target_datastores(self, vm: Vm) -> list[str]:
+        """Where the VM's disks come back: the site's [[vms]] datastore, else the datastores its disks are on today."""
+        if vm.datastore:
+            return [vm.datastore]
+        found = self.vm(vm.name)
+        if found is None:
+            return []
+        return sorted({self.datastore_name(disk["datastore"]) for disk in found.detail.get("disks", [])} - {None})
+
     def master_target_vm(self, master_target: MasterTarget) -> FoundVm | None:
         return self.vm(master_target.name)
 

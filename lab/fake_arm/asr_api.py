@@ -14,9 +14,11 @@ from typing import Any
 from failback.lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, member, paged, resource_group, route
 from failback.lab.fake_arm.state import (
     Container,
+    ContainerMapping,
     Fabric,
     HealthIssue,
     Job,
+    Policy,
     ProtectedItem,
     RecoveryPlan,
     Vault,
@@ -100,7 +102,13 @@ def _vmware_details(fabric: Fabric) -> dict[str, Any]:
         "lastHeartbeat": iso(mt.last_heartbeat),
         "diskCount": mt.disk_count,
         "healthErrors": _health_errors(mt.health_errors, mt.id),
+        "dataStores": [{"symbolicName": store.symbolic_name, "uuid": store.uuid, "capacity": str(store.capacity_gb),
+                        "freeSpace": str(store.free_space_gb), "type": store.type} for store in mt.data_stores],
+        "retentionVolumes": [{"volumeName": volume.volume_name, "capacityInBytes": volume.capacity_bytes,
+                              "freeSpaceInBytes": volume.free_space_bytes, "thresholdPercentage": volume.threshold_percentage}
+                             for volume in mt.retention_volumes],
     } for mt in fabric.master_targets]
+    details["runAsAccounts"] = [{"accountId": account.id, "accountName": account.name} for account in fabric.run_as_accounts]
     return details
 
 
@@ -192,6 +200,8 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "recoveryAzureVMName": vm_name,
             "recoveryAzureResourceGroupId": vm_group,
             "targetVmId": item.azure_vm_id,
+            "recoveryAzureStorageAccount": item.storage_account_id,
+            "recoveryAzureLogStorageAccountId": item.log_storage_account_id,
             "protectedDisks": _disks(item, "diskCapacityInBytes"),
             "vmNics": [{"nicId": "nic-0", "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "staticIPAddress": item.source_ip_address,
                                                           "ipAddressType": item.source_ip_type}]}],
@@ -218,7 +228,8 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "processServerId": item.process_server_id,
             "targetVmName": vm_name,
             "targetResourceGroupId": vm_group,
-            "protectedDisks": _disks(item, "capacityInBytes"),
+            "runAsAccountId": item.run_as_account_id,
+            "protectedDisks": [{**disk, "logStorageAccountId": item.log_storage_account_id} for disk in _disks(item, "capacityInBytes")],
             "vmNics": [{"nicId": "nic-0", "isPrimaryNic": "true", "sourceIPAddress": item.source_ip_address,
                         "sourceIPAddressType": item.source_ip_type, "targetIPAddressType": "Dynamic"}],
             "mobilityAgentDetails": agent,
@@ -246,6 +257,10 @@ def _vm_location(vm_id: str | None) -> tuple[str | None, str | None]:
     return group_id, name.rsplit("/", 1)[-1]
 
 
+def job_id(group, vault: Vault, job: Job) -> str:
+    return f"{vault_id(group, vault)}/replicationJobs/{job.name}"
+
+
 def render_item(group, vault: Vault, item: ProtectedItem) -> dict[str, Any]:
     job = vault.jobs.get(item.current_job) if item.current_job else None
     fabric = vault.fabrics[item.fabric_name]
@@ -266,8 +281,9 @@ def render_item(group, vault: Vault, item: ProtectedItem) -> dict[str, Any]:
             "allowedOperations": list(item.allowed_operations),
             "replicationHealth": item.replication_health,
             "healthErrors": _health_errors(item.health_errors),
-            "currentScenario": ({"scenarioName": job.scenario_name, "jobId": job.name, "startTime": iso(job.start_time)} if job
-                                else {"scenarioName": "None", "jobId": "None"}),
+            # ASR names the running job by its full ARM id here (jobs' own `name` is the bare GUID).
+            "currentScenario": ({"scenarioName": job.scenario_name, "jobId": job_id(group, vault, job), "startTime": iso(job.start_time)}
+                                if job else {"scenarioName": "None", "jobId": "None"}),
             "providerSpecificDetails": _provider_details(item),
         },
     }
@@ -275,7 +291,7 @@ def render_item(group, vault: Vault, item: ProtectedItem) -> dict[str, Any]:
 
 def render_job(group, vault: Vault, job: Job) -> dict[str, Any]:
     return {
-        "id": f"{vault_id(group, vault)}/replicationJobs/{job.name}",
+        "id": job_id(group, vault, job),
         "name": job.name,
         "type": _TYPE + "replicationJobs",
         "properties": {
@@ -437,3 +453,68 @@ def _get_plan(arm, request: Request) -> Response:
     if plan is None:
         raise ArmError(404, "RecoveryPlanNotFound", f"Recovery plan {request.params['plan']} was not found in vault {vault.name}.")
     return Response(200, render_plan(group, vault, plan))
+
+
+# -- policies and their associations ---------------------------------------------------------------------------------------
+def policy_id(group, vault: Vault, policy: Policy) -> str:
+    return f"{vault_id(group, vault)}/replicationPolicies/{policy.name}"
+
+
+def container_id(group, vault: Vault, fabric_name: str, container_name: str) -> str:
+    return f"{vault_id(group, vault)}/replicationFabrics/{fabric_name}/replicationProtectionContainers/{container_name}"
+
+
+def render_policy(group, vault: Vault, policy: Policy) -> dict[str, Any]:
+    details: dict[str, Any] = {"instanceType": policy.provider}
+    if policy.provider in ("InMageAzureV2", "InMage"):
+        details.update({"recoveryPointHistory": policy.recovery_point_history_minutes,
+                        "appConsistentFrequencyInMinutes": policy.app_consistent_frequency_minutes, "multiVmSyncStatus": "Enabled"})
+    else:
+        details.update({"recoveryPointHistoryInMinutes": policy.recovery_point_history_minutes,
+                        "appConsistentFrequencyInMinutes": policy.app_consistent_frequency_minutes})
+    return {"id": policy_id(group, vault, policy), "name": policy.name, "type": _TYPE + "replicationPolicies",
+            "properties": {"friendlyName": policy.name, "providerSpecificDetails": details}}
+
+
+def render_mapping(group, vault: Vault, mapping: ContainerMapping) -> dict[str, Any]:
+    fabric = vault.fabrics[mapping.fabric_name]
+    container = fabric.containers[mapping.container_name]
+    policy = vault.policies[mapping.policy_name]
+    source = container_id(group, vault, fabric.name, container.name)
+    return {
+        "id": f"{source}/replicationProtectionContainerMappings/{mapping.name}",
+        "name": mapping.name,
+        "type": _TYPE + "replicationFabrics/replicationProtectionContainers/replicationProtectionContainerMappings",
+        "properties": {
+            "policyId": policy_id(group, vault, policy),
+            "policyFriendlyName": policy.name,
+            "sourceFabricFriendlyName": fabric.friendly_name,
+            "sourceProtectionContainerFriendlyName": container.friendly_name,
+            "targetFabricFriendlyName": "Microsoft Azure",
+            "targetProtectionContainerId": mapping.target_container_id,
+            "targetProtectionContainerFriendlyName": mapping.target_container_id,
+            "state": mapping.state,
+            "health": "Normal",
+        },
+    }
+
+
+@route("GET", VAULT + r"/replicationPolicies")
+def _list_policies(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    return paged(request, [render_policy(group, vault, policy) for policy in vault.policies.values()], arm.page_size)
+
+
+@route("GET", VAULT + r"/replicationPolicies/(?P<policy>[^/]+)")
+def _get_policy(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    policy = vault.policies.get(request.params["policy"])
+    if policy is None:
+        raise ArmError(404, "PolicyNotFound", f"Policy {request.params['policy']} was not found in vault {vault.name}.")
+    return Response(200, render_policy(group, vault, policy))
+
+
+@route("GET", VAULT + r"/replicationProtectionContainerMappings")
+def _list_mappings(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    return paged(request, [render_mapping(group, vault, mapping) for mapping in vault.mappings], arm.page_size)

@@ -41,12 +41,15 @@ class Response:
 
 
 class ArmError(Exception):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details
 
     def response(self) -> Response:
-        return Response(self.status, {"error": {"code": self.code, "message": self.message}})
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return Response(self.status, {"error": error})
 
 
 def not_found(arm_type: str, name: str, group: str) -> ArmError:

@@ -25,6 +25,8 @@ from failback.lab.fake_arm.state import (
     Circuit,
     ConfigServer,
     Container,
+    ContainerMapping,
+    DataStore,
     Fabric,
     Job,
     LocalNetworkGateway,
@@ -32,10 +34,13 @@ from failback.lab.fake_arm.state import (
     NetworkInterface,
     NetworkWatcher,
     Peering,
+    Policy,
     ProcessServer,
     ProtectedItem,
     RecoveryPlan,
     ReprotectAgent,
+    RetentionVolume,
+    RunAsAccount,
     SecurityGroup,
     SecurityRule,
     Subnet,
@@ -60,6 +65,8 @@ PROCESS_SERVER, PROCESS_SERVER_IP = "ps01", "10.1.0.4"
 MASTER_TARGET, MASTER_TARGET_IP = "mt01", "10.0.0.7"
 APPLIANCE, APPLIANCE_IP = "asr-appliance", "10.0.0.6"
 DATASTORE = "datastore1"
+FORWARD_POLICY, FAILBACK_POLICY = "policy-asr", "policy-asr-failback"
+CACHE_STORAGE, TARGET_STORAGE = "asrcache01", "asrtarget01"
 ON_PREM_BGP_PEER = "10.0.255.1"
 
 @dataclass
@@ -83,6 +90,18 @@ class LabAzure:
 
     def item(self, vm_name: str) -> ProtectedItem:
         return self.vault.item_named(vm_name)
+
+    def discover_datastores(self, names: list[str]) -> None:
+        """What ASR learns from vCenter: the datastores the master targets' hosts and the reprotect agents see."""
+        with self.world.lock:
+            for master_target in self.fabric.master_targets:
+                master_target.data_stores = [DataStore(name) for name in names]
+            for agent in self.fabric.reprotect_agents:
+                agent.accessible_datastores = list(names)
+
+    def master_target(self, name: str = MASTER_TARGET) -> MasterTarget:
+        """A classic master target by name (the configuration server's own one serves replication to Azure)."""
+        return next(server for server in self.fabric.master_targets if server.name == name)
 
     def vm(self, vm_name: str) -> VirtualMachine:
         return self.world.group(RECOVERY_GROUP).vms[vm_name]
@@ -181,24 +200,43 @@ def build_world(experience: str = "classic", vm_names: list[str] | tuple[str, ..
 
     # ASR: the fabric of the experience and its servers.
     vault = asr.add(Vault(VAULT))
+    storage = f"{asr.id}/providers/Microsoft.Storage/storageAccounts"
     if experience == "classic":
         fabric = vault.fabrics.add(Fabric("cs01-fabric", CONFIG_SERVER_HOST, "VMware", ConfigServer(CONFIG_SERVER_HOST, CONFIG_SERVER_IP)))
-        fabric.process_servers = [ProcessServer(CONFIG_SERVER_HOST, CONFIG_SERVER_IP), ProcessServer(PROCESS_SERVER, PROCESS_SERVER_IP)]
-        fabric.master_targets = [MasterTarget(MASTER_TARGET, MASTER_TARGET_IP)]
+        # The configuration server runs a process server and a Windows master target of its own: they serve replication
+        # to Azure. Failback needs the process server in Azure (ps01) and an on-prem master target of the VMs' OS (mt01).
+        fabric.process_servers = [ProcessServer(CONFIG_SERVER_HOST, CONFIG_SERVER_IP),
+                                  ProcessServer(PROCESS_SERVER, PROCESS_SERVER_IP, in_azure=True)]
+        fabric.master_targets = [
+            MasterTarget(CONFIG_SERVER_HOST, CONFIG_SERVER_IP, os_type="Windows", data_stores=[DataStore(DATASTORE), DataStore("datastore2")],
+                         retention_volumes=[RetentionVolume("R:")]),
+            MasterTarget(MASTER_TARGET, MASTER_TARGET_IP, data_stores=[DataStore(DATASTORE), DataStore("datastore2")],
+                         retention_volumes=[RetentionVolume("/mnt/retention")]),
+        ]
+        fabric.run_as_accounts = [RunAsAccount("vcenter-discovery"), RunAsAccount("linux-push-install")]
         azure_vm(PROCESS_SERVER, PROCESS_SERVER_IP).os_type = "Windows"
+        forward, reverse = "InMageAzureV2", "InMage"
     else:
         fabric = vault.fabrics.add(Fabric("vmware-site-fabric", "vmware-site", "InMageRcm"))
         fabric.appliances = [Appliance(APPLIANCE, f"{APPLIANCE}.lab.test")]
         fabric.process_servers = [ProcessServer(APPLIANCE, APPLIANCE_IP, agent_version="9.62.7172.1")]
         fabric.reprotect_agents = [ReprotectAgent(APPLIANCE, f"{APPLIANCE}.lab.test", accessible_datastores=[DATASTORE, "datastore2"])]
+        forward, reverse = "InMageRcm", "InMageRcmFailback"
     container = fabric.containers.add(Container("cloud_1", "cloud_1"))
+    # As the portal sets them up: the replication policy and its failback twin, both associated with the container.
+    for policy in (Policy(FORWARD_POLICY, forward), Policy(FAILBACK_POLICY, reverse)):
+        vault.policies.add(policy)
+        vault.mappings.append(ContainerMapping(f"{policy.name}-mapping", policy.name, fabric.name, container.name))
 
     for index, name in enumerate(vm_names):
         vm = azure_vm(name, f"10.1.0.{10 + index % 240}")
         item = container.add_item(fabric, ProtectedItem(name, "InMageAzureV2", azure_vm_id=vm.id, source_ip_address=f"10.0.1.{10 + index % 240}"))
-        item.process_server_id = fabric.process_servers[-1].id
+        item.log_storage_account_id = f"{storage}/{CACHE_STORAGE}"
+        item.process_server_id = fabric.process_servers[0].id  # replication to Azure went through the on-prem process server
         if experience == "classic":
             item.master_target_id = fabric.master_targets[0].id
+            item.storage_account_id = f"{storage}/{TARGET_STORAGE}"
+            item.run_as_account_id = fabric.run_as_accounts[0].id
         else:
             item.reprotect_agent_id = fabric.reprotect_agents[0].id
             item.agent_version = "9.62.7172.1"

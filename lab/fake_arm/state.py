@@ -90,7 +90,29 @@ class ProcessServer:
     service_status: str = "Running"
     health: str = "Normal"
     health_errors: list[HealthIssue] = field(default_factory=list)
+    in_azure: bool = False  # an Azure VM in the failed-over VMs' network: classic failback replicates through it
     id: str = field(default_factory=new_guid)
+
+
+@dataclass
+class DataStore:
+    """A datastore as a master target's host reports it to the configuration server."""
+
+    symbolic_name: str
+    capacity_gb: int = 4096
+    free_space_gb: int = 2048
+    type: str = "VMFS"
+    uuid: str = field(default_factory=new_guid)
+
+
+@dataclass
+class RetentionVolume:
+    """A volume of a master target that can hold the failback's retention logs."""
+
+    volume_name: str
+    capacity_bytes: int = 1024**4
+    free_space_bytes: int = 900 * 1024**3
+    threshold_percentage: int = 80
 
 
 @dataclass
@@ -104,7 +126,17 @@ class MasterTarget:
     last_heartbeat: dt.datetime = field(default_factory=_recent)
     disk_count: int = 3
     health_errors: list[HealthIssue] = field(default_factory=list)
+    data_stores: list[DataStore] = field(default_factory=list)
+    retention_volumes: list[RetentionVolume] = field(default_factory=list)
     id: str = field(default_factory=new_guid)
+
+
+@dataclass
+class RunAsAccount:
+    """Classic: an account the configuration server holds (vCenter discovery, push install)."""
+
+    name: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4().int % 10**6))
 
 
 @dataclass
@@ -170,6 +202,10 @@ class ProtectedItem:
     master_target_id: str | None = None
     reprotect_agent_id: str | None = None
     target_datastore: str | None = None
+    # Where replication to Azure kept its data and logs (classic: the item's; modernized: every protected disk's).
+    storage_account_id: str | None = None
+    log_storage_account_id: str | None = None
+    run_as_account_id: str | None = None
     agent_version: str = "9.54.6652.1"
     agent_last_heartbeat: dt.datetime = field(default_factory=_recent)
     agent_registered_after_failover: bool = True
@@ -201,6 +237,7 @@ class Fabric:
     master_targets: list[MasterTarget] = field(default_factory=list)
     reprotect_agents: list[ReprotectAgent] = field(default_factory=list)
     appliances: list[Appliance] = field(default_factory=list)
+    run_as_accounts: list[RunAsAccount] = field(default_factory=list)
     health_errors: list[HealthIssue] = field(default_factory=list)
     containers: Named = field(default_factory=Named)
 
@@ -251,12 +288,37 @@ class RecoveryPlan:
 
 
 @dataclass
+class Policy:
+    """A replication policy; `provider` is its providerSpecificDetails' instanceType (InMageAzureV2, InMage, InMageRcm,
+    InMageRcmFailback): the provider of the replication it governs."""
+
+    name: str
+    provider: str
+    recovery_point_history_minutes: int = 4320
+    app_consistent_frequency_minutes: int = 240
+
+
+@dataclass
+class ContainerMapping:
+    """A policy associated with a protection container (classic: the configuration server's; modernized: the site's)."""
+
+    name: str
+    policy_name: str
+    fabric_name: str
+    container_name: str
+    target_container_id: str = "Microsoft Azure"
+    state: str = "Paired"
+
+
+@dataclass
 class Vault:
     name: str
     location: str = "westeurope"
     fabrics: Named = field(default_factory=Named)
     plans: Named = field(default_factory=Named)
     jobs: Named = field(default_factory=Named)
+    policies: Named = field(default_factory=Named)
+    mappings: list[ContainerMapping] = field(default_factory=list)
 
     def protected_items(self) -> list[tuple[Fabric, Container, ProtectedItem]]:
         return [(fabric, container, item) for fabric in self.fabrics.values() for container in fabric.containers.values()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from html import escape
 
-from failback.checks.model import Status
 from failback.runner.report import Report
 from failback.runner.writers.summary import STATUS_ORDER, counts_per_gate, header, ordered
 

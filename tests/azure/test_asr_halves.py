@@ -66,7 +66,7 @@ def test_mt_os_match_fails_when_asr_replicates_a_windows_vm_to_a_linux_master_ta
 def test_mt_os_match_fails_when_the_master_target_registered_as_windows(both):
     lab, azure = both
     hide_os_from_vcenter(lab, MASTER_TARGET)
-    azure.fabric.master_targets[0].os_type = "Windows"
+    azure.master_target().os_type = "Windows"
     result = gather_and_judge(lab.site_path, "mt.os_match")[f"mt:{MASTER_TARGET}"]
     assert result.status is Status.FAIL
     assert f"{MASTER_TARGET} runs windows but serves {APP} (linux), db01 (linux)" in result.message
@@ -125,7 +125,7 @@ def test_mt_version_of_a_windows_master_target_compares_its_registered_version(c
 
 
 def test_mt_version_of_a_windows_master_target_newer_than_the_servers_fails(classic, windows_master_target_site):
-    classic.fabric.master_targets[0].agent_version = "9.60.7000.1"
+    classic.master_target().agent_version = "9.60.7000.1"
     result = gather_and_judge(windows_master_target_site, "mt.version")["mt:mt01"]
     assert result.status is Status.FAIL
     assert "newer than the configuration server's 9.54.6652.1 and the process server's 9.54.6652.1" in result.message

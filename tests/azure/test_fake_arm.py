@@ -82,10 +82,13 @@ def test_asr_actions_run_as_jobs_that_move_items_or_fail_with_an_asr_error():
         item = world.group(ASR_GROUP).vaults[VAULT].item_named("app01")
         where = dict(resource_group_name=ASR_GROUP, resource_name=VAULT, fabric_name=item.fabric_name,
                      protection_container_name=item.container_name, replicated_protected_item_name=item.name)
+        vault = world.group(ASR_GROUP).vaults[VAULT]
+        fabric = vault.fabrics[item.fabric_name]
         reprotect = models.ReverseReplicationInput(properties=models.ReverseReplicationInputProperties(
             failover_direction="RecoveryToPrimary",
-            provider_specific_details=models.InMageRcmReprotectInput(reprotect_agent_id="agent", datastore_name="datastore1",
-                                                                    log_storage_account_id="log")))
+            provider_specific_details=models.InMageRcmReprotectInput(
+                reprotect_agent_id=fabric.reprotect_agents[0].id, datastore_name="datastore1",
+                log_storage_account_id=item.log_storage_account_id)))
         poller = asr.begin_reprotect(reprotect_input=reprotect, **where)
         assert poller.continuation_token()
         assert poller.result().properties.provider_specific_details.instance_type == "InMageRcmFailback"

@@ -89,7 +89,7 @@ def test_master_target_within_60_disks_passes(classic, tmp_path):
 
 
 def test_master_target_over_60_disks_fails(classic, tmp_path):
-    classic.fabric.master_targets[0].disk_count = 57
+    classic.master_target().disk_count = 57
     classic.item("db01").disk_sizes_gb = [64, 128, 256]
     result = run_checks(classic, tmp_path, "mt.disk_count").only()
     assert result.status is Status.FAIL
@@ -98,8 +98,9 @@ def test_master_target_over_60_disks_fails(classic, tmp_path):
 
 
 def test_unregistered_master_target_fails(classic, tmp_path):
-    classic.fabric.master_targets[0].name = "mt99"
-    classic.fabric.master_targets[0].ip_address = "10.0.0.99"
+    master_target = classic.master_target()
+    master_target.name, master_target.ip_address = "mt99", "10.0.0.99"
     result = run_checks(classic, tmp_path, "mt.disk_count").only()
-    assert result.status is Status.FAIL and "mt01 is not registered with the configuration server (registered: mt99)" in result.message
+    assert result.status is Status.FAIL
+    assert "mt01 is not registered with the configuration server (registered: cs01.lab.test, mt99)" in result.message
     assert remediation_id(result) == "register-master-target"

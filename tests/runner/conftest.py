@@ -46,6 +46,9 @@ def write_run_site(vcenter: LabSite, azure: LabAzure, directory: Path, **azure_o
     nsg.rules.append(SecurityRule("Allow-Lab-Master-Target", 120, "Outbound", "Allow", "Tcp", "9443", "127.0.0.0/8"))
     if azure.experience == "modernized":
         text = text.split("[[master_targets]]")[0] + "[[vms]]" + text.split("[[vms]]", 1)[1]
+    else:  # classic failback replicates through the process server in Azure, which the site names
+        text += f'[process_server]\nhost = "{scenarios.PROCESS_SERVER_IP}"\n'
+    azure.discover_datastores(vcenter.admin.datastore_names())
     path = directory / "run-site.toml"
     path.write_text(text + azure.azure_section(job_poll_seconds=0.05, **azure_overrides))
     return path

@@ -53,9 +53,12 @@ def test_a_failed_job_shows_asr_and_our_hint_then_resume_completes(run_lab):
     resumed = run_lab.failback("--resume", "--yes")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     failover = "PlannedFailover" if run_lab.azure.experience == "modernized" else "UnplannedFailover"
-    # The failed reprotect of app01 once more on resume; every other operation exactly once.
+    # The resume restarted the failed job (as the retry in process does) instead of posting a second reprotect:
+    # every operation was posted exactly once.
+    assert run_lab.azure.arm.actions.restarted == [("ReverseReplicate", "app01")]
+    assert "ASR restarted job" in resumed.stdout
     assert run_lab.azure.arm.actions.submitted == [
-        ("ReverseReplicate", "app01"), ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01"),
+        ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01"),
         (failover, "rp-app"), ("Commit", "rp-app"), ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01")]
 
 

@@ -41,7 +41,8 @@ async def test_run_with_a_failing_job_its_hint_and_a_retry(run_lab, monkeypatch)
     assert "ASR error 78093" in hint_seen and "ASR recommends: Start the VM app01 and retry." in hint_seen
     assert "Start Azure VM" in hint_seen, "our remediation beside ASR's"
     assert "run: failback complete" in log
-    assert run_lab.azure.arm.actions.submitted.count(("ReverseReplicate", "app01")) == 3  # failed, restarted, back to Azure
+    assert run_lab.azure.arm.actions.submitted.count(("ReverseReplicate", "app01")) == 2  # toward on-premises, back to Azure
+    assert run_lab.azure.arm.actions.restarted == [("ReverseReplicate", "app01")]  # the failed job, retried
 
 
 async def test_stopped_run_resumes_from_the_dashboard(run_lab, monkeypatch):
@@ -68,6 +69,8 @@ async def test_stopped_run_resumes_from_the_dashboard(run_lab, monkeypatch):
                 assert "resume once its cause is removed" in status
         assert "failback complete" in str(pilot.app.query_one("#run-status").render())
     failover = "PlannedFailover" if run_lab.azure.experience == "modernized" else "UnplannedFailover"
+    # The resumed run restarted the failed job: no operation was posted twice.
+    assert run_lab.azure.arm.actions.restarted == [("ReverseReplicate", "app01")]
     assert run_lab.azure.arm.actions.submitted == [
-        ("ReverseReplicate", "app01"), ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01"), (failover, "rp-app"),
+        ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01"), (failover, "rp-app"),
         ("Commit", "rp-app"), ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01")]
