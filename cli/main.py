@@ -116,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
                                           "holds the site, 4 declined by the operator.")
     run.add_argument("--site", type=Path, required=True, metavar="FILE", help="the site file (TOML) with an [azure] section")
     mode = run.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--plan", action="store_true", help="print the steps and change nothing")
+    mode.add_argument("--plan", action="store_true", help="print the steps and each request to ASR (its body, and where every id in it "
+                      "comes from), change nothing; exit 1 when a request has no verified choice for an id")
     mode.add_argument("--apply", action="store_true", help="run the steps, asking at gates and manual steps")
     mode.add_argument("--resume", action="store_true", help="continue an interrupted run from its journal")
     run.add_argument("--yes", action="store_true", help="unattended: confirm gates and manual steps (still stops on a failed gate or job)")
@@ -125,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state-dir", type=Path, metavar="DIR", help="where runs keep their journal (default: ~/.local/state/failback/runs)")
     run.add_argument("--output", type=Path, metavar="PATH", help="at the end, write the last gate's report with the run's timeline (stem, like check --output)")
     run.add_argument("--format", action="append", choices=("json", "html", "markdown", "junit", "csv", "text"), metavar="FORMAT",
-                     help="formats of --output, may repeat (default: json and html)")
+                     help="formats of --output, may repeat (default: json and html); with --plan, json prints the plan as JSON")
 
     demo = commands.add_parser(
         "demo", help="the whole product on an embedded demo site: preflight, fixes, the failback, the report",
