@@ -467,9 +467,10 @@ class RequestPlanner:
                       f"the {wanted_provider} policy ({direction}) the vault associates with container {item['container']}")
 
 
-# Classic failback's unplanned failover: ASR shuts the Azure VMs down first, so the last writes replicate before the
-# on-prem VMs take over ("Shut down machines before beginning failover"); UnplannedFailoverInputProperties'
-# sourceSiteOperations "Required" asks for that. See the note in lab/fake_arm/asr_contract.py.
+# Classic failback's unplanned failover asks ASR to shut the Azure VMs (the source side of a failback) down first, so
+# their last writes replicate before the on-prem VMs take over: sourceSiteOperations "Required" is the portal's "Shut
+# down machines before beginning failover" (Azure PowerShell's -PerformSourceSideAction). ASR goes on with the
+# failover if the shutdown fails; "NotRequired" would leave the Azure VMs writing data the failover loses.
 SOURCE_SITE_OPERATIONS = "Required"
 
 
