@@ -210,6 +210,13 @@ def _reprotect_agent(view: AzureView, agent: dict[str, Any]) -> Result:
     return _server_result(APPLIANCE_HEALTH, f"appliance:{name}", findings, clean, evidence, agent["health_errors"])
 
 
+def process_server_problem(facts: Facts, server: dict[str, Any]) -> str | None:
+    """ps.health's verdict on one process server when it fails (no heartbeat, full cache, Critical), for `failback run`
+    choosing the process server a reprotect names; None when it may serve."""
+    result = _process_server(AzureView(facts), server)
+    return result.message if result.status in (Status.FAIL, Status.ERROR) else None
+
+
 def reprotect_agent_healthy(facts: Facts, agent: dict[str, Any]) -> bool:
     """appliance.health's verdict on one reprotect agent, for `failback run` choosing the agent a reprotect names."""
     return _reprotect_agent(AzureView(facts), agent).status is Status.PASS
