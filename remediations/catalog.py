@@ -309,8 +309,9 @@ _ENTRIES = (
             "Found: {problems}.",
             "Back up the configuration server now (its MySQL database and the ASR folders, as Microsoft describes) to {backup_path}, "
             "and schedule it at least every {max_age_hours} h.",
-            "A restored configuration server must come back with the IP it was registered with ([config_server] ip: "
-            "{registered_ip}); it has now: {current_ips}. Fix the DNS record, or the server's address, before reprotect.",
+            "A restored configuration server must come back with the IP it was registered with ({registered_ip}, as "
+            "{registered_told_by} records it); it has now: {current_ips}. Fix the DNS record, or the server's address, before "
+            "reprotect.",
         ),
         ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-configuration-server",),
     ),

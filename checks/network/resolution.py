@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from failback.checks.azure.view import AzureView, same_host
 from failback.checks.facts import Facts
 from failback.checks.findings import Findings
 from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
@@ -37,12 +38,25 @@ def current_addresses(dns_facts: dict[str, Any], name: str) -> tuple[list[str], 
     return addresses, [answer["reason"] for answer in answers if answer["status"] != "ok"]
 
 
-def registered_address_problem(site: Site, addresses: list[str]) -> str | None:
+def registered_address(facts: Facts) -> tuple[str | None, str]:
+    """The address the configuration server was registered with, and who says so: ASR's own record (the VMware fabric's
+    IP) when the Azure facts tell it, else the site file's [config_server] ip."""
+    site = facts.site
+    view = AzureView.of_vault(facts)
+    if view is not None and site.config_server is not None:
+        known = [server for server in view.config_servers() if server.get("ip_address")]
+        matching = [server for server in known if same_host(site.config_server.host, server.get("host_name"))] or known
+        if len(matching) == 1:
+            return matching[0]["ip_address"], "ASR"
+    return (site.config_server.ip if site.config_server else None), "[config_server] ip"
+
+
+def registered_address_problem(registered: tuple[str | None, str], addresses: list[str]) -> str | None:
     """Why the configuration server no longer has the address it was registered with (a restore must keep it), if it does not."""
-    registered = site.config_server.ip if site.config_server else None
-    if registered is None or not addresses or registered in addresses:
+    address, told_by = registered
+    if address is None or not addresses or address in addresses:
         return None
-    return f"resolves to {', '.join(addresses)}, but the configuration server was registered with {registered}"
+    return f"resolves to {', '.join(addresses)}, but the configuration server was registered with {address} ({told_by})"
 
 
 def _forward_agrees(name: str, ptr_names: list[str]) -> bool:
@@ -50,7 +64,7 @@ def _forward_agrees(name: str, ptr_names: list[str]) -> bool:
     return name in ptr_names or ("." not in name and any(ptr.split(".")[0] == name for ptr in ptr_names))
 
 
-def _judge_name(site: Site, name: str, entry: dict[str, Any]) -> tuple[Status, str, dict[str, Any]]:
+def _judge_name(site: Site, name: str, entry: dict[str, Any], registered: tuple[str | None, str]) -> tuple[Status, str, dict[str, Any]]:
     findings = Findings()
     by_server: dict[str, list[str]] = {}
     for view, answers in entry["answers"].items():
@@ -73,7 +87,7 @@ def _judge_name(site: Site, name: str, entry: dict[str, Any]) -> tuple[Status, s
 
     addresses = sorted({address for found in by_server.values() for address in found})
     if site.config_server is not None and normalise_host(site.config_server.host) == name:
-        if problem := registered_address_problem(site, addresses):
+        if problem := registered_address_problem(registered, addresses):
             findings.fail(problem)
     kinds = sorted({answer["status"] for answers in entry["answers"].values() for answer in answers.values()} - {"ok"})
     evidence = {
@@ -93,6 +107,7 @@ def _judge_name(site: Site, name: str, entry: dict[str, Any]) -> tuple[Status, s
 def dns_resolution(facts: Facts) -> Iterator[Result]:
     dns_facts = facts.source("dns")
     names = dns_facts["names"]
+    registered = registered_address(facts)
     if not names:
         yield Result(RESOLUTION.id, f"site:{facts.site.display_name}", Status.SKIP, "the site file names no host to resolve")
         return
@@ -102,5 +117,5 @@ def dns_resolution(facts: Facts) -> Iterator[Result]:
         if entry["literal"]:
             yield Result(RESOLUTION.id, target, Status.SKIP, f"{name} ({roles}) is an IP address: nothing to resolve", {"roles": entry["roles"]})
             continue
-        status, message, evidence = _judge_name(facts.site, name, entry)
+        status, message, evidence = _judge_name(facts.site, name, entry, registered)
         yield Result(RESOLUTION.id, target, status, f"{name} ({roles}): {message}", evidence)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 
 from failback.checks.model import Status
 from failback.checks.sources.backup import BackupSource
+from failback.checks.sources.azure import AzureSource
 from failback.checks.sources.dns import DnsSource
+from failback.lab.fake_arm.scenarios import LabAzure, start_lab
 from failback.lab.dns import Dnsmasq, Zone
 
 from .conftest import SECRETS, make_site, only_result, run_check
@@ -35,13 +38,16 @@ def _backup(folder: Path, name: str, age_hours: float, size: int = 2048) -> Path
     return path
 
 
-def _check(dns_server: Dnsmasq, registered_ip: str = "127.0.0.5", **config_server):
+def _check(dns_server: Dnsmasq, registered_ip: str | None = "127.0.0.5", azure: LabAzure | None = None, **config_server):
     site = make_site(
-        config_server={"host": "cs01.lab.test", "ip": registered_ip, **config_server},
+        config_server={"host": "cs01.lab.test", **({"ip": registered_ip} if registered_ip else {}), **config_server},
         dns={"onprem_servers": [dns_server.address], "timeout_seconds": 1},
         policy={"backup_max_age_hours": 24},
+        **({"azure": tomllib.loads(azure.azure_section())["azure"]} if azure else {}),
     )
     collectors = {"backup": BackupSource(site, SECRETS).collect, "dns": DnsSource(site).collect}
+    if azure is not None:
+        collectors["azure"] = AzureSource(site, azure.secret).collect
     results, facts = run_check(site, "cs.backup", collectors)
     return only_result(results, "cs:cs01.lab.test"), facts
 
@@ -86,7 +92,34 @@ def test_the_configuration_server_on_another_ip_fails_even_with_a_fresh_backup(d
     result, _ = _check(dns_server, registered_ip="127.0.0.50", backup_path=str(tmp_path))
     assert result.status is Status.FAIL
     assert "cs01.lab.test resolves to 127.0.0.5, but the configuration server was registered with 127.0.0.50" in result.message
-    assert "([config_server] ip: 127.0.0.50); it has now: 127.0.0.5" in result.remediation["steps"][2]
+    assert "(127.0.0.50, as [config_server] ip records it); it has now: 127.0.0.5" in result.remediation["steps"][2]
+
+
+@pytest.fixture
+def classic_vault() -> Iterator[LabAzure]:
+    lab = start_lab("classic")
+    yield lab
+    lab.arm.stop()
+
+
+def test_asr_s_record_of_the_registered_ip_is_the_truth(dns_server, tmp_path, classic_vault):
+    """ASR's VMware fabric records the address the configuration server registered with; the site file need not say it."""
+    _backup(tmp_path, "cs-db.zip", age_hours=1)
+    classic_vault.fabric.config_server.ip_address = "127.0.0.5"
+    result, _ = _check(dns_server, registered_ip=None, azure=classic_vault, backup_path=str(tmp_path))
+    assert result.status is Status.PASS, result.message
+    assert result.evidence["registered_told_by"] == "ASR" and "is still 127.0.0.5, the address ASR registered it with" in result.message
+
+
+def test_a_configuration_server_restored_on_another_ip_fails_whatever_the_site_file_says(dns_server, tmp_path, classic_vault):
+    # The server was registered with 127.0.0.9 and restored as 127.0.0.5; the site file was updated to the new address.
+    _backup(tmp_path, "cs-db.zip", age_hours=1)
+    classic_vault.fabric.config_server.ip_address = "127.0.0.9"
+    result, _ = _check(dns_server, registered_ip="127.0.0.5", azure=classic_vault, backup_path=str(tmp_path))
+    assert result.status is Status.FAIL
+    assert "resolves to 127.0.0.5, but the configuration server was registered with 127.0.0.9 (ASR)" in result.message
+    assert result.evidence["site_file_ip"] == "127.0.0.5"
+    assert "(127.0.0.9, as ASR records it)" in result.remediation["steps"][2]
 
 
 # -- over SFTP, as from a Windows configuration server's OpenSSH ---------------------------------------------------------
