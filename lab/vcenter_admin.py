@@ -35,6 +35,17 @@ PERMISSION_ENTITY_TYPES = [
 ]
 
 
+# The disk controllers add_controller() adds, by the short names a test uses.
+CONTROLLER_TYPES = {
+    "pvscsi": vim.vm.device.ParaVirtualSCSIController,
+    "buslogic": vim.vm.device.VirtualBusLogicController,
+    "lsilogic": vim.vm.device.VirtualLsiLogicController,
+    "lsilogic-sas": vim.vm.device.VirtualLsiLogicSASController,
+    "nvme": vim.vm.device.VirtualNVMEController,
+    "ahci": vim.vm.device.VirtualAHCIController,
+}
+
+
 class VCenterAdminError(RuntimeError):
     """A vCenter task failed or did not finish in time."""
 
@@ -196,16 +207,21 @@ class VCenterAdmin:
         """Add an extraConfig entry. The simulator appends rather than replaces: set a key once."""
         self._reconfigure(vm, vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=value)]))
 
-    def add_pvscsi_controller(self, vm: str) -> None:
-        """Add a VMware Paravirtual SCSI controller on the first free SCSI bus (0-3)."""
+    def add_controller(self, vm: str, kind: str = "pvscsi") -> None:
+        """Add a disk controller: a SCSI one ("pvscsi", "buslogic", "lsilogic", "lsilogic-sas") on the first free bus
+        (0-3), or an "nvme" or "ahci" one."""
         devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
-        used = {d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
+        controller_type = CONTROLLER_TYPES[kind]
+        scsi = issubclass(controller_type, vim.vm.device.VirtualSCSIController)
+        # SCSI controllers of every kind share the bus numbers 0-3; NVMe and SATA ones count their own.
+        family = vim.vm.device.VirtualSCSIController if scsi else controller_type
+        used = {d.busNumber for d in devices if isinstance(d, family)}
         free = [bus for bus in range(4) if bus not in used]
         if not free:
-            raise VCenterAdminError(f"{vm} already has four SCSI controllers")
-        controller = vim.vm.device.ParaVirtualSCSIController(
-            key=-1, busNumber=free[0], sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing
-        )
+            raise VCenterAdminError(f"{vm} already has four controllers of that kind")
+        controller = controller_type(key=-1, busNumber=free[0])
+        if scsi:
+            controller.sharedBus = vim.vm.device.VirtualSCSIController.Sharing.noSharing
         change = vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add, device=controller)
         self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=[change]))
 

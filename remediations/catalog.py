@@ -94,8 +94,10 @@ _ENTRIES = (
         "master-target-lsi-logic",
         "Give master target {target_name} an LSI Logic SCSI controller",
         (
-            "Controllers found: {controllers}. ASR cannot attach failback disks to a Paravirtual SCSI controller.",
-            "Power off {target_name}, Edit Settings: change the SCSI controller type to LSI Logic SAS (or LSI Logic Parallel), power on.",
+            "Controllers found: {controller_names} ({controllers}). ASR attaches failback disks only to LSI Logic (Parallel or "
+            "SAS) controllers; Paravirtual, BusLogic, NVMe and AHCI are not supported on a master target.",
+            "Power off {target_name}, Edit Settings: change each SCSI controller's type to LSI Logic SAS (or LSI Logic Parallel); "
+            "move disks on an NVMe or SATA controller to an LSI Logic one (the guest must have its driver first), then power on.",
         ),
         (_ASR_MASTER_TARGET,),
     ),

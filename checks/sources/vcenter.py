@@ -264,6 +264,13 @@ def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
         yield from _snapshot_names(node.childSnapshotList)
 
 
+def _disk_controller_types() -> tuple[type, ...]:
+    """The controllers a disk can hang on besides IDE (the CD-ROM's): SCSI of every kind, NVMe, SATA (AHCI)."""
+    from pyVmomi import vim
+
+    return (vim.vm.device.VirtualSCSIController, vim.vm.device.VirtualNVMEController, vim.vm.device.VirtualSATAController)
+
+
 def _vm(props: dict[str, Any]) -> dict[str, Any]:
     from pyVmomi import vim
 
@@ -281,7 +288,7 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
         "template": bool(props.get("config.template")),
         "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
         "extra_config": extra,
-        "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, vim.vm.device.VirtualSCSIController)],
+        "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, _disk_controller_types())],
         "disks": [
             {
                 "label": device.deviceInfo.label if device.deviceInfo else str(device.key),

@@ -67,10 +67,18 @@ def test_vm_name_clash_fails_when_two_vms_share_the_name(lab):
     assert_failed(result, remediation="resolve-name-clash", mentions=("2 VMs named app01",))
 
 
-def test_mt_scsi_controller_fails_on_paravirtual(lab):
-    lab.admin.add_pvscsi_controller(MASTER_TARGET)
+@pytest.mark.parametrize("kind, named", [("pvscsi", "VMware Paravirtual"), ("buslogic", "BusLogic Parallel"), ("nvme", "NVMe"), ("ahci", "SATA (AHCI)")])
+def test_mt_scsi_controller_fails_on_anything_but_lsi_logic(lab, kind, named):
+    lab.admin.add_controller(MASTER_TARGET, kind)
     result = by_target(run_checks(lab, "mt.scsi_controller"))[f"mt:{MASTER_TARGET}"]
-    assert_failed(result, remediation="master-target-lsi-logic", mentions=("ParaVirtualSCSIController",))
+    assert_failed(result, remediation="master-target-lsi-logic", mentions=(f"a {named} controller", "LSI Logic SAS"))
+
+
+def test_mt_scsi_controller_passes_lsi_logic_sas_beside_parallel(lab):
+    lab.admin.add_controller(MASTER_TARGET, "lsilogic-sas")
+    result = by_target(run_checks(lab, "mt.scsi_controller"))[f"mt:{MASTER_TARGET}"]
+    assert result.status is Status.PASS, result.message
+    assert "LSI Logic Parallel, LSI Logic SAS" in result.message
 
 
 def test_mt_vmware_tools_fails_when_not_running(lab):
