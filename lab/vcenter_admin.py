@@ -339,8 +339,10 @@ class VCenterAdmin:
         memory_size_bytes: int | None = None,
         memory_usage_mb: int | None = None,
         time_offset_seconds: float | None = None,
+        connection_state: str | None = None,
     ) -> None:
-        """ESXi product version/build, memory size and usage, and the host clock's offset."""
+        """ESXi product version/build, memory size and usage, the host clock's offset, and its connection state as
+        vCenter reports it ("connected", "disconnected", "notResponding")."""
         self._lab(
             "host",
             moref=self._moref(vim.HostSystem, host),
@@ -349,7 +351,11 @@ class VCenterAdmin:
             memory_size_bytes=memory_size_bytes,
             memory_usage_mb=memory_usage_mb,
             time_offset_seconds=time_offset_seconds,
+            connection_state=connection_state,
         )
+
+    def enter_maintenance_mode(self, host: str) -> None:
+        self._wait(self.find(vim.HostSystem, host).EnterMaintenanceMode_Task(timeout=0))
 
     def set_vm_guest(
         self,

@@ -160,6 +160,20 @@ _ENTRIES = (
         (_ASR_VMWARE_FAILBACK,),
     ),
     Remediation(
+        "restore-host-state",
+        "Bring host {target_name} back: connected to vCenter and out of maintenance mode",
+        (
+            "{target_name} is {problem}; the failback needs it: {roles}.",
+            "Disconnected or not responding: check the host's management network and that hostd and vpxa run on it (DCUI > "
+            "Troubleshooting Options > Restart Management Agents), then vSphere Client: right-click the host > Connection > Connect. "
+            "PowerCLI: Get-VMHost '{target_name}' | Set-VMHost -State Connected",
+            "In maintenance mode: once its work is done, vSphere Client: right-click the host > Maintenance Mode > Exit. "
+            "PowerCLI: Get-VMHost '{target_name}' | Set-VMHost -State Connected; govc: govc host.maintenance.exit '{target_name}'",
+            "Or bring the VMs back to another host: set target_host for them in the site file.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
         "sync-clocks",
         "Synchronise the clocks of this machine, vCenter and the ESXi hosts",
         (

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from failback.checks.facts import Facts
 from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
 from failback.checks.registry import register
+from failback.checks.vcenter.host_state import HOST_STATE, unusable_because
 from failback.checks.vcenter.inventory import GIB, Inventory
 from failback.checks.vcenter.placement import datastore_demand, host_demand
 
@@ -136,7 +137,18 @@ def host_memory(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
     for moref, demand in sorted(host_demand(inventory).items()):
         host = inventory.host(moref)
+        target = f"host:{host['name']}"
+        problem = unusable_because(host)
+        if problem:
+            # host.state fails on it; its memory figures are what vCenter last heard, and no VM powers on there anyway.
+            yield Result(MEMORY.id, target, Status.ERROR,
+                         f"{host['name']} is {problem}: its memory cannot be judged until it is back (host.state fails on it)",
+                         {"vms": demand.vms, "connection_state": host["connection_state"], "maintenance": host["maintenance"],
+                          "problem": problem}, remediation_id=HOST_STATE.remediation)
+            continue
         total_mb = (host["memory_bytes"] or 0) // (1024 * 1024)
+        # overallMemoryUsage is the host memory consumed (what running VMs and the hypervisor hold, vSphere's "used"),
+        # not the guests' active memory: what is left is the host's free memory as the vSphere Client shows it.
         available = total_mb - (host["memory_used_mb"] or 0)
         evidence = {
             "vms": demand.vms,
@@ -145,7 +157,6 @@ def host_memory(facts: Facts) -> Iterator[Result]:
             "total_mb": total_mb,
             "shortfall_mb": max(0, demand.memory_mb - available),
         }
-        target = f"host:{host['name']}"
         if demand.memory_mb > available:
             yield Result(MEMORY.id, target, Status.FAIL, f"{host['name']} has {available} MB free; {', '.join(demand.vms)} need {demand.memory_mb} MB", evidence)
         elif demand.unknown:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from failback.checks.model import Experience
 from failback.checks.site import Vm
-from failback.checks.vcenter.inventory import Inventory
+from failback.checks.vcenter.inventory import FoundVm, Inventory
 
 
 @dataclass
@@ -19,16 +19,39 @@ class DatastoreDemand:
     hosts_needing_access: set[str] = field(default_factory=set)  # host morefs
 
 
-def _data_mover_host(inventory: Inventory, vm: Vm) -> str | None:
-    """The host that writes the VM's disks: the master target's (classic) or the appliance's (modernized)."""
+def _data_mover(inventory: Inventory, vm: Vm) -> FoundVm | None:
+    """The VM that writes the VM's disks: its master target (classic) or the replication appliance (modernized)."""
     site = inventory.site
     if site.experience is Experience.CLASSIC:
         master_target = site.master_target_for(vm)
-        found = inventory.master_target_vm(master_target) if master_target else None
-    else:
-        name = site.config_server.vm_name if site.config_server else None
-        found = inventory.vm(name) if name else None
+        return inventory.master_target_vm(master_target) if master_target else None
+    name = site.config_server.vm_name if site.config_server else None
+    return inventory.vm(name) if name else None
+
+
+def _data_mover_host(inventory: Inventory, vm: Vm) -> str | None:
+    """The host that writes the VM's disks: the master target's (classic) or the appliance's (modernized)."""
+    found = _data_mover(inventory, vm)
     return found.host if found else None
+
+
+def failback_hosts(inventory: Inventory) -> dict[str, list[str]]:
+    """Every host the failback uses (by moref), with what it does for it: the VMs come back to it, it runs the master
+    target or appliance that writes their disks, or the site file lists it among the target hosts."""
+    roles: dict[str, list[str]] = {}
+
+    def add(moref: str | None, role: str) -> None:
+        if moref is not None and role not in roles.setdefault(moref, []):
+            roles[moref].append(role)
+
+    mover_kind = "master target" if inventory.site.experience is Experience.CLASSIC else "appliance"
+    for vm in inventory.site.vms:
+        add(inventory.target_host(vm), f"{vm.name} comes back to it")
+        if (mover := _data_mover(inventory, vm)) is not None:
+            add(mover.host, f"it runs {mover_kind} {mover.name}")
+    for name in inventory.site.vcenter.target_hosts:
+        add(inventory.host_moref(name), "the site file lists it in target_hosts")
+    return roles
 
 
 def datastore_demand(inventory: Inventory) -> dict[str, DatastoreDemand]:
@@ -62,7 +85,10 @@ class HostDemand:
 
 
 def host_demand(inventory: Inventory) -> dict[str, HostDemand]:
-    """Per target host: memory of the VMs that will power on there and do not consume it today."""
+    """Per target host: memory of the VMs that will power on there and do not consume it today.
+
+    A VM needs its configured memory, not its reservation: a reservation only decides whether it may power on, and one
+    that fits only by ballooning and swapping is back but unusable. They ran in Azure with all of it backed."""
     demand: dict[str, HostDemand] = {}
     for vm in inventory.site.vms:
         moref = inventory.target_host(vm)

@@ -134,7 +134,7 @@ func setAbout(req aboutRequest) error {
 	return nil
 }
 
-// --- /lab/host: ESXi product version, memory, clock
+// --- /lab/host: ESXi product version, memory, clock, connection state
 
 type hostRequest struct {
 	Moref             string   `json:"moref"`
@@ -143,6 +143,15 @@ type hostRequest struct {
 	MemorySizeBytes   *int64   `json:"memory_size_bytes"`
 	MemoryUsageMB     *int32   `json:"memory_usage_mb"`
 	TimeOffsetSeconds *float64 `json:"time_offset_seconds"`
+	// What vCenter reports when it loses a host (disconnected, notResponding): no SOAP call of
+	// a client makes a host stop answering vCenter.
+	ConnectionState *string `json:"connection_state"`
+}
+
+var connectionStates = map[string]bool{
+	string(types.HostSystemConnectionStateConnected):     true,
+	string(types.HostSystemConnectionStateDisconnected):  true,
+	string(types.HostSystemConnectionStateNotResponding): true,
 }
 
 func setHost(req hostRequest) error {
@@ -150,8 +159,17 @@ func setHost(req hostRequest) error {
 	if err != nil {
 		return err
 	}
+	if req.ConnectionState != nil && !connectionStates[*req.ConnectionState] {
+		return badRequest("connection_state must be connected, disconnected or notResponding, not %q", *req.ConnectionState)
+	}
 	var clockRef *types.ManagedObjectReference
 	simulator.Map.WithLock(host, func() {
+		if state := req.ConnectionState; state != nil {
+			runtime := host.Runtime
+			runtime.ConnectionState = types.HostSystemConnectionState(*state)
+			summary := runtime // the summary's own copy: the stock host may share one with runtime
+			host.Runtime, host.Summary.Runtime = runtime, &summary
+		}
 		if req.Version != nil || req.Build != nil {
 			product := host.Config.Product
 			setIfGiven(&product.Version, req.Version)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from failback.checks.model import Status
+from failback.checks import registry
+from failback.checks.model import Experience, Status
 from failback.lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
-from tests.labsite import VCENTER_CHECKS, by_target, run_checks
+from tests.labsite import SHAPES, VCENTER_CHECKS, by_target, run_checks
 
 
 
 @pytest.mark.parametrize("check_id", VCENTER_CHECKS)
 def test_healthy_site_passes(healthy_lab, check_id):
+    """Both shapes: every check that applies to the site's experience passes; the others say they do not apply."""
     results = run_checks(healthy_lab, check_id)
     assert results, f"{check_id} produced no result"
-    assert [(r.target, r.status) for r in results if r.status is not Status.PASS] == []
+    applies = registry.get(check_id).meta.applies_to(Experience(healthy_lab.experience))
+    expected = Status.PASS if applies else Status.SKIP
+    assert [(r.target, r.status) for r in results if r.status is not expected] == []
     assert all(r.remediation is None for r in results)
 
 
@@ -27,6 +31,12 @@ def assert_failed(result, status=Status.FAIL, remediation=None, mentions=()):
         assert text in result.message + " ".join(result.remediation["steps"]), text
 
 
+def data_mover(lab) -> str:
+    """The VM that writes the failback disks in the lab's shape."""
+    return MASTER_TARGET if lab.experience == "classic" else APPLIANCE
+
+
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_vm_snapshots_fail_names_the_snapshot(lab):
     lab.admin.create_snapshot(APP, "before-patch")
     results = by_target(run_checks(lab, "vm.snapshots"))
@@ -94,6 +104,7 @@ def test_mt_os_match_fails_for_a_windows_master_target_serving_linux(lab):
     assert_failed(result, remediation="match-master-target-os", mentions=("app01 (linux)", "db01 (linux)"))
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_esxi_license_fails_on_free_licence(lab):
     host = lab.admin.vm_host(APP)
     free = lab.admin.add_license("FFFFF-00000-00000-00000-00000", "esxBasic", "vSphere 7 Hypervisor")
@@ -111,10 +122,12 @@ def test_vcenter_version_fails_on_unsupported_host(lab):
     assert results[f"vcenter:{lab.sim.host}"].status is Status.PASS
 
 
-def test_vcenter_version_fails_on_unsupported_vcenter(lab):
-    lab.admin.set_about(version="8.0.2", build="22385739")  # 8.0 is modernized-only; this lab site is classic
+@pytest.mark.parametrize("lab, version, supported", [("classic", "8.0.2", "5.5, 6.0, 6.5, 6.7, 7.0"), ("modernized", "6.0.0", "6.5, 6.7, 7.0, 8.0")],
+                         indirect=["lab"])
+def test_vcenter_version_fails_on_a_vcenter_the_experience_does_not_support(lab, version, supported):
+    lab.admin.set_about(version=version, build="22385739")  # 8.0 is modernized-only; 6.0 classic-only
     result = by_target(run_checks(lab, "vcenter.version"))[f"vcenter:{lab.sim.host}"]
-    assert_failed(result, mentions=("8.0.2", "5.5, 6.0, 6.5, 6.7, 7.0"))
+    assert_failed(result, mentions=(version, supported))
 
 
 def test_permissions_fail_for_a_read_only_discovery_account(lab):
@@ -140,13 +153,14 @@ def test_permissions_match_the_domain_backslash_spelling(lab):
     assert run_checks(lab, "vcenter.permissions")[0].status is Status.PASS
 
 
-def test_datastore_access_fails_when_read_only_on_the_master_target_host(lab):
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
+def test_datastore_access_fails_when_read_only_on_the_host_of_the_master_target_or_appliance(lab):
     datastore = lab.admin.datastore_names()[0]
-    mt_host = lab.admin.vm_host(MASTER_TARGET)
-    mounts = [{"host": h, "access_mode": "readOnly" if h == mt_host else "readWrite", "mounted": True, "accessible": True} for h in lab.admin.host_names()]
+    writer_host = lab.admin.vm_host(data_mover(lab))
+    mounts = [{"host": h, "access_mode": "readOnly" if h == writer_host else "readWrite", "mounted": True, "accessible": True} for h in lab.admin.host_names()]
     lab.admin.set_datastore(datastore, host_mounts=mounts)
     result = by_target(run_checks(lab, "datastore.access"))[f"datastore:{datastore}"]
-    assert_failed(result, remediation="mount-datastore", mentions=(f"{mt_host} (readOnly)", "8061"))
+    assert_failed(result, remediation="mount-datastore", mentions=(f"{writer_host} (readOnly)", "8061"))
 
 
 def test_datastore_type_fails_on_nfs(lab):
@@ -203,8 +217,30 @@ def test_guest_ip_mode_records_a_static_address_to_restore(lab):
     assert result.evidence["dns"] == ["10.0.0.2", "10.0.0.3"]
 
 
+@pytest.mark.parametrize("lab", ["modernized"], indirect=True)
 def test_master_target_checks_are_skipped_on_modernized_sites(lab):
-    text = lab.site_path.read_text().replace('experience = "classic"', 'experience = "modernized"')
-    lab.site_path.write_text(text.split("[[master_targets]]")[0] + "[[vms]]" + text.split("[[vms]]", 1)[1])
     results = run_checks(lab, "mt.snapshots", "mt.scsi_controller", "vm.snapshots")
     assert {r.check: r.status for r in results} == {"mt.snapshots": Status.SKIP, "mt.scsi_controller": Status.SKIP, "vm.snapshots": Status.PASS}
+
+
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
+def test_host_state_fails_for_the_host_of_the_master_target_or_appliance_when_disconnected(lab):
+    host = lab.admin.vm_host(data_mover(lab))
+    lab.admin.set_host(host, connection_state="notResponding")
+    results = by_target(run_checks(lab, "host.state"))
+    kind = "master target" if lab.experience == "classic" else "appliance"
+    assert_failed(results[f"host:{host}"], remediation="restore-host-state",
+                  mentions=("notResponding from vCenter", f"it runs {kind} {data_mover(lab)}", "Restart Management Agents"))
+    others = {target: r.status for target, r in results.items() if target != f"host:{host}"}
+    assert others and set(others.values()) == {Status.PASS}
+
+
+def test_host_state_fails_for_a_target_host_in_maintenance_mode_and_host_memory_does_not_judge_it(lab):
+    host = lab.admin.vm_host(APP)
+    lab.admin.enter_maintenance_mode(host)
+    results = {(r.check, r.target): r for r in run_checks(lab, "host.state", "host.memory")}
+    assert_failed(results["host.state", f"host:{host}"], remediation="restore-host-state",
+                  mentions=("in maintenance mode", f"{APP} comes back to it", "Maintenance Mode > Exit"))
+    # The same fact is judged once: host.memory says it cannot tell, and points at the same remediation.
+    assert_failed(results["host.memory", f"host:{host}"], status=Status.ERROR, remediation="restore-host-state",
+                  mentions=("in maintenance mode", "host.state fails on it"))
