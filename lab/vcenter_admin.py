@@ -251,6 +251,14 @@ class VCenterAdmin:
     def set_guest_id(self, vm: str, guest_id: str) -> None:
         self._reconfigure(vm, vim.vm.ConfigSpec(guestId=guest_id))
 
+    def set_uuids(self, vm: str, bios_uuid: str | None = None, instance_uuid: str | None = None) -> None:
+        """The VM's BIOS UUID (config.uuid) and vCenter instance UUID, as a copied or cloned-from-one-template VM has them."""
+        self._reconfigure(vm, vim.vm.ConfigSpec(uuid=bios_uuid, instanceUuid=instance_uuid))
+
+    def uuids(self, vm: str) -> tuple[str, str]:
+        found = self.read(self._vm(vm), "config.uuid", "config.instanceUuid")
+        return found["config.uuid"], found["config.instanceUuid"]
+
     def set_memory_mb(self, vm: str, mb: int) -> None:
         self._reconfigure(vm, vim.vm.ConfigSpec(memoryMB=mb))
 

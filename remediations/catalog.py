@@ -102,6 +102,20 @@ _ENTRIES = (
         (_ASR_MASTER_TARGET,),
     ),
     Remediation(
+        "master-target-own-identity",
+        "Give master target {target_name} an identity of its own",
+        (
+            "{target_name} (BIOS UUID {bios_uuid}, instance UUID {instance_uuid}) shares it with {shared_with}: both were "
+            "cloned from one template or copied. ASR tells machines apart by these UUIDs, so reprotect through it fails.",
+            "Deploy a new master target on a fresh VM, not cloned from the protected VMs' template (Linux: the master "
+            "target installer on a supported Ubuntu; Windows: the configuration server's own), register it with the "
+            "configuration server, and set master_target for the VMs in the site file.",
+            "Compare the identities with PowerCLI: Get-VM | Select Name, @{{n='BiosUuid';e={{$_.ExtensionData.Config.Uuid}}}}, "
+            "@{{n='InstanceUuid';e={{$_.ExtensionData.Config.InstanceUuid}}}}",
+        ),
+        (_ASR_MASTER_TARGET, _ASR_REPROTECT),
+    ),
+    Remediation(
         "start-vmware-tools",
         "Run VMware Tools on master target {target_name}",
         (

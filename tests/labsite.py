@@ -20,7 +20,7 @@ from failback.runner.engine import Selection, collect, evaluate
 # The checks whose facts come from vCenter (the lab site's other peers are not started here).
 VCENTER_CHECKS = [
     "vcenter.connect", "vcenter.version", "vcenter.permissions", "esxi.license", "vm.snapshots", "vm.name_clash",
-    "vm.disk_enableuuid", "mt.snapshots", "mt.disk_enableuuid", "mt.scsi_controller", "mt.vmware_tools", "mt.os_match",
+    "vm.disk_enableuuid", "mt.snapshots", "mt.disk_enableuuid", "mt.scsi_controller", "mt.vmware_tools", "mt.os_match", "mt.template_clone",
     "datastore.access", "datastore.type", "datastore.free_space", "host.memory", "host.state", "time.skew", "guest.ip_mode",
 ]
 # The lab site's shapes: classic (a master target) and modernized (the replication appliance writes the disks).

@@ -31,6 +31,8 @@ _VM_DETAIL = [
     "guest.toolsRunningStatus",
     "guest.net",
     "guest.ipStack",
+    "config.uuid",
+    "config.instanceUuid",
 ]
 _HOST_PROPS = [
     "name",
@@ -299,6 +301,8 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
             if isinstance(device, vim.vm.device.VirtualDisk)
         ],
         "memory_mb": props.get("config.hardware.memoryMB"),
+        "bios_uuid": props.get("config.uuid"),
+        "instance_uuid": props.get("config.instanceUuid"),
         "guest_id": props.get("config.guestId"),
         "guest_full_name": props.get("config.guestFullName"),
         "guest_family": props.get("guest.guestFamily"),

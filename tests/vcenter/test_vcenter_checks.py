@@ -91,6 +91,15 @@ def test_mt_scsi_controller_passes_lsi_logic_sas_beside_parallel(lab):
     assert "LSI Logic Parallel, LSI Logic SAS" in result.message
 
 
+@pytest.mark.parametrize("identity", ["bios", "instance"])
+def test_mt_template_clone_fails_when_the_master_target_shares_a_uuid_with_a_protected_vm(lab, identity):
+    bios, instance = lab.admin.uuids(DB)
+    lab.admin.set_uuids(MASTER_TARGET, **({"bios_uuid": bios.upper()} if identity == "bios" else {"instance_uuid": instance}))
+    result = by_target(run_checks(lab, "mt.template_clone"))[f"mt:{MASTER_TARGET}"]
+    shown = f"{DB} (BIOS UUID {bios})" if identity == "bios" else f"{DB} (instance UUID {instance})"
+    assert_failed(result, remediation="master-target-own-identity", mentions=(shown, "cloned from one template", "Deploy a new master target"))
+
+
 def test_mt_vmware_tools_fails_when_not_running(lab):
     lab.admin.set_vm_guest(MASTER_TARGET, tools_running_status="guestToolsNotRunning")
     result = by_target(run_checks(lab, "mt.vmware_tools"))[f"mt:{MASTER_TARGET}"]
