@@ -253,6 +253,8 @@ class Policy(_Section):
 
     time_skew_max_seconds: int = Field(120, ge=1)
     datastore_headroom_percent: int = Field(10, ge=0, le=100)
+    # The redo log (snapshot) a reprotect keeps beside each disk while it replicates, as a share of the disk's size.
+    reprotect_redo_percent: int = Field(10, ge=0, le=100)
     probe_timeout_seconds: float = Field(5.0, gt=0, le=120)  # a port that takes longer to connect counts as timed out
     certificate_warn_days: int = Field(30, ge=0)  # a certificate expiring sooner is a warning
     backup_max_age_hours: float = Field(24.0, gt=0)

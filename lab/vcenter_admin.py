@@ -240,6 +240,27 @@ class VCenterAdmin:
         if changes:
             self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=changes))
 
+    def add_disk(self, vm: str, capacity_bytes: int, thin: bool = True, datastore: str | None = None) -> str:
+        """Create a disk on the VM's first SCSI controller (in the VM's folder, or on that datastore); returns its label."""
+        devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
+        controller = next(d for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController))
+        used = {d.unitNumber for d in devices if getattr(d, "controllerKey", None) == controller.key}
+        unit = next(number for number in range(16) if number not in used and number != 7)  # 7 is the controller's own
+        backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent", thinProvisioned=thin,
+                                                                 fileName=f"[{datastore}]" if datastore else "")
+        disk = vim.vm.device.VirtualDisk(key=-1, controllerKey=controller.key, unitNumber=unit, backing=backing,
+                                         capacityInKB=capacity_bytes // 1024)
+        Operation = vim.vm.device.VirtualDeviceSpec
+        change = Operation(operation=Operation.Operation.add, fileOperation=Operation.FileOperation.create, device=disk)
+        self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=[change]))
+        devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
+        added = next(d for d in devices if isinstance(d, vim.vm.device.VirtualDisk) and d.controllerKey == controller.key and d.unitNumber == unit)
+        return added.deviceInfo.label
+
+    def disk_labels(self, vm: str) -> list[str]:
+        devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
+        return [d.deviceInfo.label for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
+
     def move_to_folder(self, vm: str, folder: str) -> None:
         """Move the VM into a VM folder of the datacenter, created if needed (vCenter names are unique per folder)."""
         datacenter = self.find(vim.Datacenter, self.datacenter_name())
@@ -420,6 +441,10 @@ class VCenterAdmin:
             type=type,
             host_mounts=mounts,
         )
+
+    def set_disk_written(self, vm: str, label: str, written_bytes: int) -> None:
+        """How much of a (thin) disk the guest has written: the size its extent takes on the datastore."""
+        self._lab("disk", moref=self._moref(vim.VirtualMachine, vm), label=label, written_bytes=written_bytes)
 
     def set_clock(self, offset_seconds: float) -> None:
         """Move vCenter's clock (ServiceInstance.CurrentTime) by offset_seconds from real time."""

@@ -158,8 +158,10 @@ _ENTRIES = (
         "free-datastore-space",
         "Free {shortfall_gb} GB on datastore {target_name}",
         (
-            "Needed: {required_gb} GB for {vms} (plus {headroom_percent}% headroom); free: {free_gb} GB.",
-            "Delete old snapshots and orphaned VMDKs, Storage vMotion other VMs away, or choose another datastore.",
+            "Needed: {required_gb} GB for {vms} ({growth_summary}, plus {headroom_percent}% headroom); free: {free_gb} GB.",
+            "What grows: {growth}.",
+            "Delete old snapshots and orphaned VMDKs, Storage vMotion other VMs away, or choose another datastore "
+            "(datastore for the VMs in the site file, and recovery_location = \"alternate\").",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),

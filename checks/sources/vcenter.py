@@ -33,6 +33,11 @@ _VM_DETAIL = [
     "guest.ipStack",
     "config.uuid",
     "config.instanceUuid",
+    # What grows on the datastores at failback: thin disks' written bytes, and the swap file of a VM powering on.
+    "layoutEx.file",
+    "layoutEx.disk",
+    "config.files.vmPathName",
+    "config.memoryAllocation.reservation",
 ]
 _HOST_PROPS = [
     "name",
@@ -278,6 +283,7 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
 
     snapshot = props.get("snapshot")
     devices = props.get("config.hardware.device") or []
+    allocated = _allocated_by_disk(props.get("layoutEx.file") or [], props.get("layoutEx.disk") or [])
     extra = {
         option.key: str(option.value)
         for option in props.get("config.extraConfig") or []
@@ -296,11 +302,15 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
                 "label": device.deviceInfo.label if device.deviceInfo else str(device.key),
                 "capacity_bytes": device.capacityInBytes or (device.capacityInKB or 0) * 1024,
                 "datastore": _ref(getattr(device.backing, "datastore", None)),
+                "thin": getattr(device.backing, "thinProvisioned", None),
+                "allocated_bytes": allocated.get(device.key),
             }
             for device in devices
             if isinstance(device, vim.vm.device.VirtualDisk)
         ],
+        "files_datastore": _datastore_of_path(props.get("config.files.vmPathName")),
         "memory_mb": props.get("config.hardware.memoryMB"),
+        "memory_reservation_mb": props.get("config.memoryAllocation.reservation"),
         "bios_uuid": props.get("config.uuid"),
         "instance_uuid": props.get("config.instanceUuid"),
         "guest_id": props.get("config.guestId"),
@@ -310,6 +320,20 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
         "nics": [_nic(nic) for nic in props.get("guest.net") or []],
         **_ip_stack(props.get("guest.ipStack") or []),
     }
+
+
+def _allocated_by_disk(files: list[Any], disks: list[Any]) -> dict[int, int]:
+    """Bytes each disk (by device key) holds on its datastores: the files of its chain, as the datastore allocated them
+    (a thin disk's extent is as large as what was written to it)."""
+    size = {file.key: file.size or 0 for file in files}
+    return {disk.key: sum(size.get(key, 0) for unit in disk.chain or [] for key in unit.fileKey or []) for disk in disks}
+
+
+def _datastore_of_path(path: str | None) -> str | None:
+    """The datastore name of a datastore path, "[ds1] app01/app01.vmx" -> "ds1"."""
+    if not path or not path.startswith("["):
+        return None
+    return path[1:].partition("]")[0] or None
 
 
 def _nic(nic: Any) -> dict[str, Any]:

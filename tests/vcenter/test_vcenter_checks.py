@@ -6,6 +6,10 @@ import pytest
 
 from failback.checks import registry
 from failback.checks.model import Experience, Status
+from failback.checks.sources.vcenter import VCenterSource
+from failback.checks.vcenter.inventory import GIB, Inventory
+from failback.checks.vcenter.placement import RESIZED_IN_AZURE, datastore_demand
+from failback.runner.engine import collect
 from failback.lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
 from tests.labsite import SHAPES, VCENTER_CHECKS, by_target, run_checks
 
@@ -185,6 +189,48 @@ def test_datastore_free_space_fails_for_an_alternate_location_vm(lab):
     lab.write_site(app01={"recovery_location": "alternate"})
     result = by_target(run_checks(lab, "datastore.free_space"))[f"datastore:{datastore}"]
     assert_failed(result, remediation="free-datastore-space", mentions=("0.0 GB free",))
+    assert "new disks" in result.evidence["growth_gb"], "an alternate-location VM's disks are all new"
+
+
+def test_datastore_free_space_counts_what_grows_in_the_original_location(lab):
+    """The failback writes back into app01's own disks: its thin disk fills, reprotect keeps a redo log, and the VM
+    creates its swap file when it powers on; a thick disk is already allocated."""
+    datastore = lab.admin.datastore_names()[0]
+    thin = lab.admin.add_disk(APP, 200 * GIB, thin=True)
+    lab.admin.set_disk_written(APP, thin, 20 * GIB)
+    lab.admin.add_disk(DB, 300 * GIB, thin=False)
+    lab.admin.set_memory_mb(APP, 16 * 1024)
+    lab.admin.set_datastore(datastore, free_bytes=200 * GIB)
+    result = by_target(run_checks(lab, "datastore.free_space"))[f"datastore:{datastore}"]
+    assert_failed(result, remediation="free-datastore-space", mentions=(
+        "200.0 GB free", "thin disks filled 180.0 GB", "reprotect redo logs 50.0 GB", "swap files at power-on 16.0 GB",
+        f"{APP} {thin} (20.0 of 200.0 GB written): 180.0 GB (thin disks filled)"))
+    assert result.evidence["growth_gb"].get("new disks") is None, "nothing is new in the original location"
+
+    lab.admin.set_datastore(datastore, free_bytes=300 * GIB)
+    assert by_target(run_checks(lab, "datastore.free_space"))[f"datastore:{datastore}"].status is Status.PASS
+
+
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
+def test_datastore_free_space_counts_the_master_target_retention_on_classic_sites_only(lab):
+    datastore = lab.admin.datastore_names()[0]
+    lab.admin.add_disk(data_mover(lab), 1024 * GIB, thin=True)  # classic: the master target's retention disk
+    lab.admin.set_datastore(datastore, free_bytes=500 * GIB)
+    result = by_target(run_checks(lab, "datastore.free_space"))[f"datastore:{datastore}"]
+    if lab.experience == "classic":
+        assert_failed(result, remediation="free-datastore-space", mentions=("master target retention 1024.0 GB", MASTER_TARGET))
+    else:
+        assert result.status is Status.PASS, result.message  # the appliance keeps no retention on the target datastore
+
+
+def test_datastore_free_space_takes_the_growth_of_disks_resized_in_azure(lab):
+    """The seam ASR's half feeds: what a disk grew in Azure lands on the datastore that disk comes back to."""
+    datastore = lab.admin.datastore_names()[0]
+    label = lab.admin.disk_labels(APP)[0]
+    facts = collect(lab.site(), {"vcenter": VCenterSource(lab.site(), lab.sim.password).collect})
+    demand = datastore_demand(Inventory(facts), resized_in_azure={APP: {label: 64 * GIB}})[datastore]
+    assert demand.by_reason()[RESIZED_IN_AZURE] == 64 * GIB
+    assert f"{APP} {label}" in [f"{g.owner} {g.detail}" for g in demand.growth if g.reason == RESIZED_IN_AZURE]
 
 
 def test_host_memory_fails_when_the_vms_do_not_fit(lab):
