@@ -94,24 +94,8 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
     for old, new in zip(cluster_vms + standalone_vms, (APP, DB, master_target, APPLIANCE), strict=False):
         if old != new:
             admin.rename_vm(old, new)
-
-    admin.set_about(version="7.0.3", build="21477706", api_version="7.0.3.0")
-    licence = admin.add_license(*PAID_LICENCE)
-    for host in admin.host_names():
-        admin.set_host(host, version="7.0.3", build="21424296", memory_size_bytes=256 * GIB, memory_usage_mb=16 * 1024)
-        admin.assign_license(host, licence)
-    every_host_read_write = [{"host": host, "access_mode": "readWrite", "mounted": True, "accessible": True} for host in admin.host_names()]
-    for datastore in admin.datastore_names():
-        admin.set_datastore(datastore, capacity_bytes=4096 * GIB, free_bytes=2048 * GIB, type="VMFS", host_mounts=every_host_read_write)
-
-    grant_discovery_role(admin, DISCOVERY_ROLE)
-
-    for vm in (APP, DB):
-        admin.set_extra_config(vm, "disk.EnableUUID", "TRUE")
-    # The protected VMs are off: they run in Azure until failback. The master target and the appliance run.
-    for vm in (APP, DB):
-        admin.power_off(vm)
-        admin.set_guest_id(vm, "ubuntu64Guest")
+    _healthy_hosts_and_datastores(admin)
+    _protected_vms_off(admin)
     if experience == "classic":
         admin.set_extra_config(MASTER_TARGET, "disk.EnableUUID", "TRUE")
         admin.set_guest_id(MASTER_TARGET, "ubuntu64Guest")
@@ -121,7 +105,43 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
         # The replication appliance is a Windows Server VM; its reprotect agent writes the failback disks.
         admin.set_guest_id(APPLIANCE, "windows9Server64Guest")
         admin.set_vm_guest(APPLIANCE, tools_running_status="guestToolsRunning", guest_family="windowsGuest")
+    lab = LabSite(sim, admin, directory, experience)
+    lab.write_site()
+    return lab
+
+
+def build_standalone_host_site(sim: VCSim, admin: VCenterAdmin, directory: Path) -> LabSite:
+    """A modernized site whose [vcenter] host is one ESXi host registered without vCenter (the simulator started with
+    esx=True and 2 VMs): its datacenter is ha-datacenter; the appliance runs elsewhere."""
+    for old, new in zip(sorted(admin.vm_names()), (APP, DB), strict=True):
+        admin.rename_vm(old, new)
+    _healthy_hosts_and_datastores(admin)
+    _protected_vms_off(admin)
+    lab = LabSite(sim, admin, directory, "modernized")
+    lab.write_site()
+    return lab
+
+
+def _healthy_hosts_and_datastores(admin: VCenterAdmin) -> None:
+    """Supported versions, a paid licence on every host, room on the hosts and the VMFS datastores every host mounts
+    read-write, and the discovery role."""
+    admin.set_about(version="7.0.3", build="21477706", api_version="7.0.3.0")
+    licence = admin.add_license(*PAID_LICENCE)
+    for host in admin.host_names():
+        admin.set_host(host, version="7.0.3", build="21424296", memory_size_bytes=256 * GIB, memory_usage_mb=16 * 1024)
+        admin.assign_license(host, licence)
+    every_host_read_write = [{"host": host, "access_mode": "readWrite", "mounted": True, "accessible": True} for host in admin.host_names()]
+    for datastore in admin.datastore_names():
+        admin.set_datastore(datastore, capacity_bytes=4096 * GIB, free_bytes=2048 * GIB, type="VMFS", host_mounts=every_host_read_write)
+    grant_discovery_role(admin, DISCOVERY_ROLE)
+
+
+def _protected_vms_off(admin: VCenterAdmin) -> None:
+    """The protected VMs are off: they run in Azure until failback. Linux, disk.EnableUUID set, on DHCP when last seen."""
     for vm in (APP, DB):
+        admin.set_extra_config(vm, "disk.EnableUUID", "TRUE")
+        admin.power_off(vm)
+        admin.set_guest_id(vm, "ubuntu64Guest")
         admin.set_vm_guest(
             vm,
             guest_family="linuxGuest",
@@ -129,6 +149,3 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
             gateway="10.0.0.1",
             dns=["10.0.0.2"],
         )
-    lab = LabSite(sim, admin, directory, experience)
-    lab.write_site()
-    return lab

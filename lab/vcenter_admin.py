@@ -312,7 +312,11 @@ class VCenterAdmin:
         return self.content.licenseManager.AddLicense(licenseKey=key, labels=labels).licenseKey
 
     def assign_license(self, host: str, key: str) -> None:
-        """Assign an added licence to a host (e.g. the free vSphere Hypervisor one)."""
+        """Assign an added licence to a host (e.g. the free vSphere Hypervisor one); a standalone ESXi host (the
+        simulator started with esx=True) takes it as its own, as ESXi does."""
+        if self.content.about.apiType == "HostAgent":
+            self.content.licenseManager.UpdateLicense(licenseKey=key)
+            return
         manager = self.read(self.content.licenseManager, "licenseAssignmentManager")["licenseAssignmentManager"]
         manager.UpdateAssignedLicense(entity=self._moref(vim.HostSystem, host), licenseKey=key, entityDisplayName=host)
 

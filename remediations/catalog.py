@@ -53,6 +53,8 @@ _ENTRIES = (
             "Host {target_name} runs '{edition}' ({license_name}); a free ESXi licence lets failover work and makes failback fail.",
             "vSphere Client: Administration > Licenses > Assets > Hosts: assign a vSphere Standard/Enterprise licence to {target_name}.",
             "govc: govc license.assign -host {target_name} <licence key>",
+            "A standalone host the site registers without vCenter: ESXi Host Client > Manage > Licensing > Assign license, "
+            "or PowerCLI connected to the host: Set-VMHost -VMHost {target_name} -LicenseKey <licence key>.",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),

@@ -51,6 +51,8 @@ _HOST_PROPS = [
 _DATASTORE_PROPS = ["name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "host"]
 # The datacenter's child folders: privileges held on the datacenter must reach them to count as propagated.
 _DATACENTER_FOLDERS = {"vmFolder": "vm folder", "hostFolder": "host folder", "datastoreFolder": "datastore folder", "networkFolder": "network folder"}
+# ServiceContent.about.apiType of an ESXi host answering for itself (vCenter's is "VirtualCenter").
+STANDALONE_HOST_API = "HostAgent"
 # Only these extraConfig keys leave memory: guestinfo.* and others may hold secrets.
 _EXTRA_CONFIG_KEPT = {"disk.enableuuid"}
 
@@ -123,7 +125,9 @@ class VCenterSource:
         facts["vms"] = {obj._moId: _vm(props) for obj, props in details}
         facts["hosts"], facts["datastores"] = hosts, datastores
 
-        licences = _assigned_licences(content)
+        # A standalone ESXi host has no licence assignments: its own LicenseManager holds its one licence.
+        standalone = about.apiType == STANDALONE_HOST_API
+        licences = _standalone_host_licences(content, collector, hosts) if standalone else _assigned_licences(content)
         for moref, host in hosts.items():
             host["license"] = licences.get(moref)
 
@@ -360,6 +364,19 @@ def _ip_stack(stacks: list[Any]) -> dict[str, Any]:
             if route.network in ("0.0.0.0", "::") and route.prefixLength == 0 and route.gateway and route.gateway.ipAddress:
                 gateway = gateway or route.gateway.ipAddress
     return {"gateway": gateway, "dns": dns}
+
+
+def _standalone_host_licences(content: Any, collector: Any, hosts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The licence of a standalone ESXi host (read through the PropertyCollector: the host answers no licence
+    assignment query), the key itself left in memory."""
+    from pyVmomi import vim
+
+    found = _retrieve(collector, [_objects_filter([content.licenseManager], vim.LicenseManager, ["licenses"])])
+    licences = [licence for _, props in found for licence in props.get("licenses") or []]
+    if not licences:
+        return {}
+    held = {"edition_key": licences[0].editionKey, "name": licences[0].name, "told_by": "the host's own licence manager"}
+    return {moref: held for moref in hosts}
 
 
 def _assigned_licences(content: Any) -> dict[str, dict[str, Any]]:
