@@ -575,10 +575,26 @@ _ENTRIES = (
         "reinstall-network-manager",
         "Reinstall NetworkManager on {target_name} after failback",
         (
+            "In {target_name}, NetworkManager is {network_manager}; {needed_by}.",
             "Once {target_name} runs on-premises again, log on through the VM console.",
             "RHEL, CentOS, Rocky: dnf install NetworkManager && systemctl enable --now NetworkManager; Ubuntu, Debian: apt-get "
-            "install network-manager; SUSE: zypper install NetworkManager.",
+            "install network-manager && systemctl enable --now NetworkManager; SUSE: zypper install NetworkManager. Installed "
+            "but disabled: systemctl enable --now NetworkManager.",
             "Restore its connection profiles (nmcli connection ...), then run `failback check --gate after-failback`.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "guest-operations-access",
+        "Let failback look inside {target_name} through VMware Tools",
+        (
+            "It could not: {reason}.",
+            "After failback, with {target_name} powered on, make sure VMware Tools (open-vm-tools) run in it.",
+            "Give it a guest account in the site file: guest_user and guest_password_env in its [[vms]] entry (or "
+            "[guest_operations] user and password_env for every VM), the password in that environment variable.",
+            "Until then, check at its console: `systemctl is-enabled NetworkManager`; reinstall it where its connection profiles "
+            "(/etc/NetworkManager/system-connections) or a netplan NetworkManager renderer need it.",
+            "Then run `failback check --gate after-failback`.",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
