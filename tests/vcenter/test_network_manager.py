@@ -15,7 +15,7 @@ from failback.lab.guest import GuestImage, install_guest, set_network_manager
 from failback.lab.site import APP, DB, PASSWORD_ENV, LabSite
 from failback.runner.access import SiteAccess
 from failback.runner.engine import Selection, evaluate
-from tests.labsite import by_target
+from tests.labsite import SHAPES, by_target
 
 GUEST_USER, GUEST_PASSWORD, GUEST_PASSWORD_ENV = "root", "guest-Secret-1", "FAILBACK_LAB_GUEST_PASSWORD"
 
@@ -58,6 +58,7 @@ def test_a_guest_with_its_network_manager_or_without_need_of_it_passes(lab, tmp_
     assert _digests(image.root) == before, "the probe changes nothing in the guest (its script and log are removed)"
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_a_guest_that_lost_network_manager_in_azure_fails(lab, tmp_path, monkeypatch):
     image = failed_back(lab, tmp_path, "rhel-nmcli")
     set_network_manager(image, "removed")

@@ -53,6 +53,7 @@ def test_mt_snapshots_fail(lab):
     assert_failed(by_target(run_checks(lab, "mt.snapshots"))[f"mt:{MASTER_TARGET}"], mentions=("mt-snap",))
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_vm_disk_enableuuid_fail_when_not_set(lab):
     lab.vms = [APP, APPLIANCE]  # the appliance VM never had disk.EnableUUID set
     lab.write_site()
@@ -74,6 +75,7 @@ def test_missing_vm_fails_with_find_remediation(lab):
     assert_failed(result, remediation="find-vm", mentions=("no VM named ghost01",))
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_vm_name_clash_fails_when_two_vms_share_the_name(lab):
     lab.admin.move_to_folder(APPLIANCE, "restored")  # vCenter keeps names unique per folder, not per datacenter
     lab.admin.rename_vm(APPLIANCE, APP)
@@ -143,6 +145,7 @@ def test_vcenter_version_fails_on_a_vcenter_the_experience_does_not_support(lab,
     assert_failed(result, mentions=(version, supported))
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_permissions_fail_for_a_read_only_discovery_account(lab):
     read_only = lab.admin.add_role("ReadOnlyDiscovery", [])
     lab.admin.set_permission("datacenter", DISCOVERY_USER, read_only, propagate=True)
@@ -176,6 +179,7 @@ def test_datastore_access_fails_when_read_only_on_the_host_of_the_master_target_
     assert_failed(result, remediation="mount-datastore", mentions=(f"{writer_host} (readOnly)", "8061"))
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_datastore_type_fails_on_nfs(lab):
     datastore = lab.admin.datastore_names()[0]
     lab.admin.set_datastore(datastore, type="NFS")
@@ -192,6 +196,7 @@ def test_datastore_free_space_fails_for_an_alternate_location_vm(lab):
     assert "new disks" in result.evidence["growth_gb"], "an alternate-location VM's disks are all new"
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_datastore_free_space_counts_what_grows_in_the_original_location(lab):
     """The failback writes back into app01's own disks: its thin disk fills, reprotect keeps a redo log, and the VM
     creates its swap file when it powers on; a thick disk is already allocated."""
@@ -233,6 +238,7 @@ def test_datastore_free_space_takes_the_growth_of_disks_resized_in_azure(lab):
     assert f"{APP} {label}" in [f"{g.owner} {g.detail}" for g in demand.growth if g.reason == RESIZED_IN_AZURE]
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_host_memory_fails_when_the_vms_do_not_fit(lab):
     host = lab.admin.vm_host(APP)
     lab.admin.set_memory_mb(APP, 8192)
@@ -241,6 +247,7 @@ def test_host_memory_fails_when_the_vms_do_not_fit(lab):
     assert_failed(result, remediation="free-host-memory", mentions=("4096 MB free", "8038"))
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_time_skew_fails_when_vcenter_clock_is_off(lab):
     lab.admin.set_clock(600)
     result = by_target(run_checks(lab, "time.skew"))[f"vcenter:{lab.sim.host}"]
@@ -259,6 +266,7 @@ def test_time_skew_fails_for_the_host_whose_clock_is_off_and_only_for_it(lab):
     assert set(others.values()) == {Status.PASS}
 
 
+@pytest.mark.parametrize("lab", SHAPES, indirect=True)
 def test_guest_ip_mode_records_a_static_address_to_restore(lab):
     lab.admin.set_vm_guest(
         APP,
