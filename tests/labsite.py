@@ -45,10 +45,20 @@ def lab(request, tmp_path) -> Iterator[LabSite]:
         sim.stop()
 
 
+@pytest.fixture(scope="module")
+def healthy_lab(tmp_path_factory) -> Iterator[LabSite]:
+    """One healthy classic lab site shared by a module's read-only tests."""
+    yield from _healthy(tmp_path_factory, "classic")
+
+
 @pytest.fixture(scope="module", params=SHAPES)
-def healthy_lab(request, tmp_path_factory) -> Iterator[LabSite]:
-    """One healthy lab site of each shape, shared by a module's read-only tests."""
-    sim, admin, site = _start_lab(tmp_path_factory.mktemp(f"healthy-{request.param}"), request.param)
+def healthy_lab_of_each_shape(request, tmp_path_factory) -> Iterator[LabSite]:
+    """One healthy lab site of each shape, for the read-only tests that hold for both."""
+    yield from _healthy(tmp_path_factory, request.param)
+
+
+def _healthy(tmp_path_factory, experience: str) -> Iterator[LabSite]:
+    sim, admin, site = _start_lab(tmp_path_factory.mktemp(f"healthy-{experience}"), experience)
     try:
         yield site
     finally:
