@@ -109,8 +109,9 @@ def datastore_demand(inventory: Inventory, resized_in_azure: Mapping[str, Mappin
             continue
         landing = {d["label"]: vm.datastore or inventory.datastore_name(d["datastore"]) or names[0] for d in disks}
         for disk in disks:
-            _disk_growth(demand[landing[disk["label"]]], vm, disk, original and landing[disk["label"]] == inventory.datastore_name(disk["datastore"]),
-                         site.policy.reprotect_redo_percent)
+            lands = landing[disk["label"]]
+            in_place = original and lands == inventory.datastore_name(disk["datastore"])
+            _disk_growth(demand[lands], vm, disk, in_place, site.policy.reprotect_redo_percent)
         swap = _swap_bytes(found, original)
         swap_home = vm.datastore or (detail.get("files_datastore") if original else None) or names[0]
         if swap and swap_home in demand:
@@ -129,7 +130,7 @@ def _disk_growth(entry: DatastoreDemand, vm: Vm, disk: dict, in_place: bool, red
     if not in_place:
         entry.growth.append(Growth(vm.name, NEW_DISKS, disk["label"], capacity))
     elif disk.get("thin") and (unwritten := _unwritten(disk)):
-        entry.growth.append(Growth(vm.name, THIN_FILLED, f"{disk['label']} ({_written(disk)} of {_gib(capacity)} GB written)", unwritten))
+        entry.growth.append(Growth(vm.name, THIN_FILLED, _thin_disk(disk), unwritten))
     if redo := capacity * redo_percent // 100:
         entry.growth.append(Growth(vm.name, REDO_LOGS, f"{disk['label']} ({redo_percent}% of {_gib(capacity)} GB)", redo))
 
@@ -139,8 +140,9 @@ def _unwritten(disk: dict) -> int:
     return max(0, (disk["capacity_bytes"] or 0) - (disk.get("allocated_bytes") or 0))
 
 
-def _written(disk: dict) -> str:
-    return "unknown" if disk.get("allocated_bytes") is None else f"{_gib(disk['allocated_bytes'])}"
+def _thin_disk(disk: dict) -> str:
+    written = "unknown" if disk.get("allocated_bytes") is None else f"{_gib(disk['allocated_bytes'])}"
+    return f"{disk['label']} ({written} of {_gib(disk['capacity_bytes'] or 0)} GB written)"
 
 
 def _gib(value: int) -> float:
@@ -164,8 +166,7 @@ def _master_target_retention(inventory: Inventory, demand: dict[str, DatastoreDe
         for disk in found.detail.get("disks", []) if found else []:
             entry = demand.get(inventory.datastore_name(disk["datastore"]) or "")
             if entry is not None and disk.get("thin") and (unwritten := _unwritten(disk)):
-                detail = f"{disk['label']} ({_written(disk)} of {_gib(disk['capacity_bytes'] or 0)} GB written)"
-                entry.growth.append(Growth(found.name, RETENTION, detail, unwritten))
+                entry.growth.append(Growth(found.name, RETENTION, _thin_disk(disk), unwritten))
 
 
 @dataclass
