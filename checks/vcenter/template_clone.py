@@ -36,8 +36,8 @@ def mt_template_clone(facts: Facts) -> Iterator[Result]:
         evidence: dict = {key: found.detail.get(key) for key in IDENTITIES}
         if not any(mine.values()):
             return Status.ERROR, f"vCenter reported no BIOS or instance UUID for {found.name}", evidence
-        shared = [f"{vm.name} ({label} {vm.detail.get(key)})" for vm in protected for key, label in IDENTITIES.items()
-                  if mine[key] and (vm.detail.get(key) or "").lower() == mine[key]]
+        shared = [f"{vm.name} ({label} {vm.detail.get(key)})" for vm in protected if vm.moref != found.moref
+                  for key, label in IDENTITIES.items() if mine[key] and (vm.detail.get(key) or "").lower() == mine[key]]
         evidence.update(shared_with=shared, compared=len(protected))
         if shared:
             return Status.FAIL, f"{found.name} shares its identity with {', '.join(shared)}: cloned from one template", evidence
