@@ -42,8 +42,9 @@ exit 0
 
 
 def parse_network_manager_probe(output: str) -> dict[str, Any]:
-    """The probe's lines as facts; a unit systemctl does not know is "not-found"."""
-    facts: dict[str, Any] = {"daemon": None, "enabled": "not-found", "active": "unknown", "legacy_network": "not-found",
+    """The probe's lines as facts; a unit systemctl does not know is "not-found", and without systemd (no such lines)
+    whether a unit starts at boot is "unknown"."""
+    facts: dict[str, Any] = {"daemon": None, "enabled": "unknown", "active": "unknown", "legacy_network": "unknown",
                              "profiles": [], "netplan": [], "ifcfg": [], "interfaces": []}
     for line in output.splitlines():
         kind, _, rest = line.rstrip("\r").partition("\t")
@@ -51,7 +52,7 @@ def parse_network_manager_probe(output: str) -> dict[str, Any]:
         if kind == "daemon" and rest:
             facts["daemon"] = rest
         elif kind in ("enabled", "active", "legacy"):
-            facts["legacy_network" if kind == "legacy" else kind] = rest.strip() or ("unknown" if kind == "active" else "not-found")
+            facts["legacy_network" if kind == "legacy" else kind] = rest.strip() or "not-found"
         elif kind == "profile" and rest:
             facts["profiles"].append(rest)
         elif kind == "netplan" and len(fields) == 2:

@@ -69,6 +69,9 @@ def _judge(name: str, target: str, probe: dict[str, Any], evidence: dict[str, An
     if installed and enabled:
         running = "running" if probe["active"] == "active" else f"{probe['active']} now"
         return Result(NETWORK_MANAGER.id, target, Status.PASS, f"{name}: NetworkManager is installed and enabled ({running})", evidence)
+    if installed and probe["enabled"] == "unknown":
+        return Result(NETWORK_MANAGER.id, target, Status.WARN,
+                      f"{name}: NetworkManager is installed; the guest has no systemd to tell whether it starts at boot", evidence)
     if needs:
         return Result(NETWORK_MANAGER.id, target, Status.FAIL,
                       f"{name}: NetworkManager is {state}, yet {'; '.join(needs)}: the VM comes up without that network", evidence)
@@ -93,7 +96,8 @@ def _who_configures(probe: dict[str, Any]) -> tuple[list[str], list[str]]:
     if by_renderer:
         others.append(f"netplan with systemd-networkd ({', '.join(file for files in by_renderer.values() for file in files)})")
     if probe["ifcfg"]:
-        if probe["legacy_network"] in STARTS_AT_BOOT:
+        # Without systemd ("unknown"), the SysV network script reads them.
+        if probe["legacy_network"] in STARTS_AT_BOOT or probe["legacy_network"] == "unknown":
             others.append(f"the network service with {', '.join(probe['ifcfg'])}")
         else:
             needs.append(f"{', '.join(probe['ifcfg'])} have no network service but it to read them")
