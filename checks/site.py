@@ -253,10 +253,13 @@ class Policy(_Section):
 
     time_skew_max_seconds: int = Field(120, ge=1)
     datastore_headroom_percent: int = Field(10, ge=0, le=100)
+    # The redo log (snapshot) a reprotect keeps beside each disk while it replicates, as a share of the disk's size.
+    reprotect_redo_percent: int = Field(10, ge=0, le=100)
     probe_timeout_seconds: float = Field(5.0, gt=0, le=120)  # a port that takes longer to connect counts as timed out
     certificate_warn_days: int = Field(30, ge=0)  # a certificate expiring sooner is a warning
     backup_max_age_hours: float = Field(24.0, gt=0)
-    retention_min_free_gb: float = Field(100.0, ge=0)
+    # ASR's guidance sizes a Linux master target's retention disk at 1 TB: the change log of every disk failing back.
+    retention_min_free_gb: float = Field(1024.0, ge=0)
     heartbeat_max_age_minutes: int = Field(15, ge=1)  # an ASR server or agent silent for longer is down (error 806)
     # A source still collecting after this long is abandoned, its checks errors: reads have timeouts, a dripping peer
     # could stretch their sum without end.

@@ -259,7 +259,7 @@ class LabMasterTarget:
 
 
 # -- ready-made master targets -----------------------------------------------------------------------------------------
-def ubuntu_master_target(scenario: Scenario, *, kernel: str = "4.4.0-81-generic", retention_free: str | None = "200g") -> None:
+def ubuntu_master_target(scenario: Scenario, *, kernel: str = "4.4.0-81-generic", retention_free: str | None = "1100g") -> None:
     """A healthy Ubuntu 16.04 master target: supported kernel, packages, retention volume, agent, no automatic updates.
 
     retention_free=None: no retention volume at all (neither mounted nor in fstab).
@@ -287,5 +287,5 @@ def centos_master_target(scenario: Scenario, *, packages: dict[str, str] | None 
     scenario.kernel("2.6.32-504.el6.x86_64")
     scenario.rpm_installed(CENTOS_PACKAGES if packages is None else packages)
     scenario.fstab("/dev/sda1 / ext4 defaults 1 1", "/dev/sdb1 /mnt/retention ext4 defaults 1 2")
-    scenario.tmpfs("/mnt/retention", "200g", source="/dev/sdb1")
+    scenario.tmpfs("/mnt/retention", "1100g", source="/dev/sdb1")
     scenario.write_file("/usr/local/.vx_version", f"INSTALLATION_DIR=/usr/local/ASR\nVERSION={AGENT_VERSION}\n")

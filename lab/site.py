@@ -1,8 +1,10 @@
 """A lab failback site on the simulator: a healthy baseline every check passes, which tests and the demo then break.
 
 The baseline is what a well-prepared site looks like: supported versions, paid licences, a discovery role with every
-privilege propagated from the datacenter, disk.EnableUUID set, no snapshots, a Linux master target on LSI Logic with
-VMware Tools running, room on the datastore and the hosts, clocks in step.
+privilege propagated from the datacenter, disk.EnableUUID set, no snapshots, room on the datastore and the hosts, clocks
+in step. Its two shapes: classic, with a Linux master target (mt01) on LSI Logic with VMware Tools running; modernized,
+with no master target, the replication appliance (asr-appliance, the VM whose reprotect agent the fake ASR names alike)
+running with VMware Tools on the standalone host, writing the failback disks.
 """
 
 from __future__ import annotations
@@ -83,12 +85,46 @@ def grant_discovery_role(admin: VCenterAdmin, role_name: str) -> None:
 
 
 def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience: str = "classic") -> LabSite:
-    """Shape a fresh simulator (started with 2 VMs per resource pool) into the healthy baseline and write its site file."""
+    """Shape a fresh simulator (started with 2 VMs per resource pool) into the healthy baseline of the experience
+    ("classic" or "modernized") and write its site file."""
     cluster_vms = sorted(name for name in admin.vm_names() if "_C0_" in name)
     standalone_vms = sorted(name for name in admin.vm_names() if "_C0_" not in name)
-    for old, new in zip(cluster_vms + standalone_vms, (APP, DB, MASTER_TARGET, APPLIANCE), strict=False):
-        admin.rename_vm(old, new)
+    # A modernized site has no master target: the simulator's VM keeps its own name there, a bystander.
+    master_target = MASTER_TARGET if experience == "classic" else standalone_vms[0]
+    for old, new in zip(cluster_vms + standalone_vms, (APP, DB, master_target, APPLIANCE), strict=False):
+        if old != new:
+            admin.rename_vm(old, new)
+    _healthy_hosts_and_datastores(admin)
+    _protected_vms_off(admin)
+    if experience == "classic":
+        admin.set_extra_config(MASTER_TARGET, "disk.EnableUUID", "TRUE")
+        admin.set_guest_id(MASTER_TARGET, "ubuntu64Guest")
+        admin.use_lsi_logic(MASTER_TARGET)  # the simulator's VMs come with Paravirtual SCSI, which a master target must not use
+        admin.set_vm_guest(MASTER_TARGET, tools_running_status="guestToolsRunning", guest_family="linuxGuest")
+    else:
+        # The replication appliance is a Windows Server VM; its reprotect agent writes the failback disks.
+        admin.set_guest_id(APPLIANCE, "windows9Server64Guest")
+        admin.set_vm_guest(APPLIANCE, tools_running_status="guestToolsRunning", guest_family="windowsGuest")
+    lab = LabSite(sim, admin, directory, experience)
+    lab.write_site()
+    return lab
 
+
+def build_standalone_host_site(sim: VCSim, admin: VCenterAdmin, directory: Path) -> LabSite:
+    """A modernized site whose [vcenter] host is one ESXi host registered without vCenter (the simulator started with
+    esx=True and 2 VMs): its datacenter is ha-datacenter; the appliance runs elsewhere."""
+    for old, new in zip(sorted(admin.vm_names()), (APP, DB), strict=True):
+        admin.rename_vm(old, new)
+    _healthy_hosts_and_datastores(admin)
+    _protected_vms_off(admin)
+    lab = LabSite(sim, admin, directory, "modernized")
+    lab.write_site()
+    return lab
+
+
+def _healthy_hosts_and_datastores(admin: VCenterAdmin) -> None:
+    """Supported versions, a paid licence on every host, room on the hosts and the VMFS datastores every host mounts
+    read-write, and the discovery role."""
     admin.set_about(version="7.0.3", build="21477706", api_version="7.0.3.0")
     licence = admin.add_license(*PAID_LICENCE)
     for host in admin.host_names():
@@ -97,19 +133,15 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
     every_host_read_write = [{"host": host, "access_mode": "readWrite", "mounted": True, "accessible": True} for host in admin.host_names()]
     for datastore in admin.datastore_names():
         admin.set_datastore(datastore, capacity_bytes=4096 * GIB, free_bytes=2048 * GIB, type="VMFS", host_mounts=every_host_read_write)
-
     grant_discovery_role(admin, DISCOVERY_ROLE)
 
-    for vm in (APP, DB, MASTER_TARGET):
-        admin.set_extra_config(vm, "disk.EnableUUID", "TRUE")
-    # The protected VMs are off: they run in Azure until failback. The master target and the appliance run.
+
+def _protected_vms_off(admin: VCenterAdmin) -> None:
+    """The protected VMs are off: they run in Azure until failback. Linux, disk.EnableUUID set, on DHCP when last seen."""
     for vm in (APP, DB):
+        admin.set_extra_config(vm, "disk.EnableUUID", "TRUE")
         admin.power_off(vm)
         admin.set_guest_id(vm, "ubuntu64Guest")
-    admin.set_guest_id(MASTER_TARGET, "ubuntu64Guest")
-    admin.use_lsi_logic(MASTER_TARGET)  # the simulator's VMs come with Paravirtual SCSI, which a master target must not use
-    admin.set_vm_guest(MASTER_TARGET, tools_running_status="guestToolsRunning", guest_family="linuxGuest")
-    for vm in (APP, DB):
         admin.set_vm_guest(
             vm,
             guest_family="linuxGuest",
@@ -117,6 +149,3 @@ def build_lab_site(sim: VCSim, admin: VCenterAdmin, directory: Path, experience:
             gateway="10.0.0.1",
             dns=["10.0.0.2"],
         )
-    lab = LabSite(sim, admin, directory, experience)
-    lab.write_site()
-    return lab

@@ -35,6 +35,17 @@ PERMISSION_ENTITY_TYPES = [
 ]
 
 
+# The disk controllers add_controller() adds, by the short names a test uses.
+CONTROLLER_TYPES = {
+    "pvscsi": vim.vm.device.ParaVirtualSCSIController,
+    "buslogic": vim.vm.device.VirtualBusLogicController,
+    "lsilogic": vim.vm.device.VirtualLsiLogicController,
+    "lsilogic-sas": vim.vm.device.VirtualLsiLogicSASController,
+    "nvme": vim.vm.device.VirtualNVMEController,
+    "ahci": vim.vm.device.VirtualAHCIController,
+}
+
+
 class VCenterAdminError(RuntimeError):
     """A vCenter task failed or did not finish in time."""
 
@@ -196,16 +207,21 @@ class VCenterAdmin:
         """Add an extraConfig entry. The simulator appends rather than replaces: set a key once."""
         self._reconfigure(vm, vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key=key, value=value)]))
 
-    def add_pvscsi_controller(self, vm: str) -> None:
-        """Add a VMware Paravirtual SCSI controller on the first free SCSI bus (0-3)."""
+    def add_controller(self, vm: str, kind: str = "pvscsi") -> None:
+        """Add a disk controller: a SCSI one ("pvscsi", "buslogic", "lsilogic", "lsilogic-sas") on the first free bus
+        (0-3), or an "nvme" or "ahci" one."""
         devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
-        used = {d.busNumber for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController)}
+        controller_type = CONTROLLER_TYPES[kind]
+        scsi = issubclass(controller_type, vim.vm.device.VirtualSCSIController)
+        # SCSI controllers of every kind share the bus numbers 0-3; NVMe and SATA ones count their own.
+        family = vim.vm.device.VirtualSCSIController if scsi else controller_type
+        used = {d.busNumber for d in devices if isinstance(d, family)}
         free = [bus for bus in range(4) if bus not in used]
         if not free:
-            raise VCenterAdminError(f"{vm} already has four SCSI controllers")
-        controller = vim.vm.device.ParaVirtualSCSIController(
-            key=-1, busNumber=free[0], sharedBus=vim.vm.device.VirtualSCSIController.Sharing.noSharing
-        )
+            raise VCenterAdminError(f"{vm} already has four controllers of that kind")
+        controller = controller_type(key=-1, busNumber=free[0])
+        if scsi:
+            controller.sharedBus = vim.vm.device.VirtualSCSIController.Sharing.noSharing
         change = vim.vm.device.VirtualDeviceSpec(operation=vim.vm.device.VirtualDeviceSpec.Operation.add, device=controller)
         self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=[change]))
 
@@ -224,6 +240,27 @@ class VCenterAdmin:
         if changes:
             self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=changes))
 
+    def add_disk(self, vm: str, capacity_bytes: int, thin: bool = True, datastore: str | None = None) -> str:
+        """Create a disk on the VM's first SCSI controller (in the VM's folder, or on that datastore); returns its label."""
+        devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
+        controller = next(d for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController))
+        used = {d.unitNumber for d in devices if getattr(d, "controllerKey", None) == controller.key}
+        unit = next(number for number in range(16) if number not in used and number != 7)  # 7 is the controller's own
+        backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent", thinProvisioned=thin,
+                                                                 fileName=f"[{datastore}]" if datastore else "")
+        disk = vim.vm.device.VirtualDisk(key=-1, controllerKey=controller.key, unitNumber=unit, backing=backing,
+                                         capacityInKB=capacity_bytes // 1024)
+        Operation = vim.vm.device.VirtualDeviceSpec
+        change = Operation(operation=Operation.Operation.add, fileOperation=Operation.FileOperation.create, device=disk)
+        self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=[change]))
+        devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
+        added = next(d for d in devices if isinstance(d, vim.vm.device.VirtualDisk) and d.controllerKey == controller.key and d.unitNumber == unit)
+        return added.deviceInfo.label
+
+    def disk_labels(self, vm: str) -> list[str]:
+        devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
+        return [d.deviceInfo.label for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
+
     def move_to_folder(self, vm: str, folder: str) -> None:
         """Move the VM into a VM folder of the datacenter, created if needed (vCenter names are unique per folder)."""
         datacenter = self.find(vim.Datacenter, self.datacenter_name())
@@ -234,6 +271,14 @@ class VCenterAdmin:
 
     def set_guest_id(self, vm: str, guest_id: str) -> None:
         self._reconfigure(vm, vim.vm.ConfigSpec(guestId=guest_id))
+
+    def set_uuids(self, vm: str, bios_uuid: str | None = None, instance_uuid: str | None = None) -> None:
+        """The VM's BIOS UUID (config.uuid) and vCenter instance UUID, as a copied or cloned-from-one-template VM has them."""
+        self._reconfigure(vm, vim.vm.ConfigSpec(uuid=bios_uuid, instanceUuid=instance_uuid))
+
+    def uuids(self, vm: str) -> tuple[str, str]:
+        found = self.read(self._vm(vm), "config.uuid", "config.instanceUuid")
+        return found["config.uuid"], found["config.instanceUuid"]
 
     def set_memory_mb(self, vm: str, mb: int) -> None:
         self._reconfigure(vm, vim.vm.ConfigSpec(memoryMB=mb))
@@ -267,7 +312,11 @@ class VCenterAdmin:
         return self.content.licenseManager.AddLicense(licenseKey=key, labels=labels).licenseKey
 
     def assign_license(self, host: str, key: str) -> None:
-        """Assign an added licence to a host (e.g. the free vSphere Hypervisor one)."""
+        """Assign an added licence to a host (e.g. the free vSphere Hypervisor one); a standalone ESXi host (the
+        simulator started with esx=True) takes it as its own, as ESXi does."""
+        if self.content.about.apiType == "HostAgent":
+            self.content.licenseManager.UpdateLicense(licenseKey=key)
+            return
         manager = self.read(self.content.licenseManager, "licenseAssignmentManager")["licenseAssignmentManager"]
         manager.UpdateAssignedLicense(entity=self._moref(vim.HostSystem, host), licenseKey=key, entityDisplayName=host)
 
@@ -323,8 +372,10 @@ class VCenterAdmin:
         memory_size_bytes: int | None = None,
         memory_usage_mb: int | None = None,
         time_offset_seconds: float | None = None,
+        connection_state: str | None = None,
     ) -> None:
-        """ESXi product version/build, memory size and usage, and the host clock's offset."""
+        """ESXi product version/build, memory size and usage, the host clock's offset, and its connection state as
+        vCenter reports it ("connected", "disconnected", "notResponding")."""
         self._lab(
             "host",
             moref=self._moref(vim.HostSystem, host),
@@ -333,7 +384,11 @@ class VCenterAdmin:
             memory_size_bytes=memory_size_bytes,
             memory_usage_mb=memory_usage_mb,
             time_offset_seconds=time_offset_seconds,
+            connection_state=connection_state,
         )
+
+    def enter_maintenance_mode(self, host: str) -> None:
+        self._wait(self.find(vim.HostSystem, host).EnterMaintenanceMode_Task(timeout=0))
 
     def set_vm_guest(
         self,
@@ -390,6 +445,10 @@ class VCenterAdmin:
             type=type,
             host_mounts=mounts,
         )
+
+    def set_disk_written(self, vm: str, label: str, written_bytes: int) -> None:
+        """How much of a (thin) disk the guest has written: the size its extent takes on the datastore."""
+        self._lab("disk", moref=self._moref(vim.VirtualMachine, vm), label=label, written_bytes=written_bytes)
 
     def set_clock(self, offset_seconds: float) -> None:
         """Move vCenter's clock (ServiceInstance.CurrentTime) by offset_seconds from real time."""

@@ -158,12 +158,15 @@ class VCSim:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 30.0,
+        esx: bool = False,
     ) -> VCSim:
         """Start the simulator and wait (at most `timeout` seconds) until it serves.
 
         Counts follow govmomi's model: clusters and standalone hosts per datacenter, VMs per
         resource pool (each cluster and standalone host has one). With `username`, only that
-        user and `password` may log in; without it any non-empty user and password may.
+        user and `password` may log in; without it any non-empty user and password may. With
+        `esx` it is one standalone ESXi host (its ha-datacenter; the datacenter, cluster and host
+        counts do not apply), as a site registers a host without vCenter.
         """
         if self._process is not None:
             raise VCSimError("this simulator is already running")
@@ -179,6 +182,7 @@ class VCSim:
             f"-host={standalone_hosts}",
             f"-datastore={datastores}",
             f"-vm={vms}",
+            *(["-esx"] if esx else []),
             "-port=0",
             f"-tls-cert={cert_file}",
             f"-tls-key={key_file}",

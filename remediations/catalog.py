@@ -53,6 +53,8 @@ _ENTRIES = (
             "Host {target_name} runs '{edition}' ({license_name}); a free ESXi licence lets failover work and makes failback fail.",
             "vSphere Client: Administration > Licenses > Assets > Hosts: assign a vSphere Standard/Enterprise licence to {target_name}.",
             "govc: govc license.assign -host {target_name} <licence key>",
+            "A standalone host the site registers without vCenter: ESXi Host Client > Manage > Licensing > Assign license, "
+            "or PowerCLI connected to the host: Set-VMHost -VMHost {target_name} -LicenseKey <licence key>.",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
@@ -94,10 +96,26 @@ _ENTRIES = (
         "master-target-lsi-logic",
         "Give master target {target_name} an LSI Logic SCSI controller",
         (
-            "Controllers found: {controllers}. ASR cannot attach failback disks to a Paravirtual SCSI controller.",
-            "Power off {target_name}, Edit Settings: change the SCSI controller type to LSI Logic SAS (or LSI Logic Parallel), power on.",
+            "Controllers found: {controller_names} ({controllers}). ASR attaches failback disks only to LSI Logic (Parallel or "
+            "SAS) controllers; Paravirtual, BusLogic, NVMe and AHCI are not supported on a master target.",
+            "Power off {target_name}, Edit Settings: change each SCSI controller's type to LSI Logic SAS (or LSI Logic Parallel); "
+            "move disks on an NVMe or SATA controller to an LSI Logic one (the guest must have its driver first), then power on.",
         ),
         (_ASR_MASTER_TARGET,),
+    ),
+    Remediation(
+        "master-target-own-identity",
+        "Give master target {target_name} an identity of its own",
+        (
+            "{target_name} (BIOS UUID {bios_uuid}, instance UUID {instance_uuid}) shares it with {shared_with}: both were "
+            "cloned from one template or copied. ASR tells machines apart by these UUIDs, so reprotect through it fails.",
+            "Deploy a new master target on a fresh VM, not cloned from the protected VMs' template (Linux: the master "
+            "target installer on a supported Ubuntu; Windows: the configuration server's own), register it with the "
+            "configuration server, and set master_target for the VMs in the site file.",
+            "Compare the identities with PowerCLI: Get-VM | Select Name, @{{n='BiosUuid';e={{$_.ExtensionData.Config.Uuid}}}}, "
+            "@{{n='InstanceUuid';e={{$_.ExtensionData.Config.InstanceUuid}}}}",
+        ),
+        (_ASR_MASTER_TARGET, _ASR_REPROTECT),
     ),
     Remediation(
         "start-vmware-tools",
@@ -142,8 +160,10 @@ _ENTRIES = (
         "free-datastore-space",
         "Free {shortfall_gb} GB on datastore {target_name}",
         (
-            "Needed: {required_gb} GB for {vms} (plus {headroom_percent}% headroom); free: {free_gb} GB.",
-            "Delete old snapshots and orphaned VMDKs, Storage vMotion other VMs away, or choose another datastore.",
+            "Needed: {required_gb} GB for {vms} ({growth_summary}, plus {headroom_percent}% headroom); free: {free_gb} GB.",
+            "What grows: {growth}.",
+            "Delete old snapshots and orphaned VMDKs, Storage vMotion other VMs away, or choose another datastore "
+            "(datastore for the VMs in the site file, and recovery_location = \"alternate\").",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
@@ -154,6 +174,20 @@ _ENTRIES = (
             "The VMs coming back to {target_name} need {required_mb} MB; {available_mb} MB is free (ASR error 8038).",
             "Free memory on the host the VMs come back to: vMotion other VMs away, or power off what can wait.",
             "Or set target_host for some of {vms} in the site file, to bring them back to another host.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
+    ),
+    Remediation(
+        "restore-host-state",
+        "Bring host {target_name} back: connected to vCenter and out of maintenance mode",
+        (
+            "{target_name} is {problem}; the failback needs it: {roles}.",
+            "Disconnected or not responding: check the host's management network and that hostd and vpxa run on it (DCUI > "
+            "Troubleshooting Options > Restart Management Agents), then vSphere Client: right-click the host > Connection > Connect. "
+            "PowerCLI: Get-VMHost '{target_name}' | Set-VMHost -State Connected",
+            "In maintenance mode: once its work is done, vSphere Client: right-click the host > Maintenance Mode > Exit. "
+            "PowerCLI: Get-VMHost '{target_name}' | Set-VMHost -State Connected; govc: govc host.maintenance.exit '{target_name}'",
+            "Or bring the VMs back to another host: set target_host for them in the site file.",
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
@@ -542,9 +576,11 @@ _ENTRIES = (
         "reinstall-network-manager",
         "Reinstall NetworkManager on {target_name} after failback",
         (
+            "In {target_name}, NetworkManager is {network_manager}; {needed_by}.",
             "Once {target_name} runs on-premises again, log on through the VM console.",
             "RHEL, CentOS, Rocky: dnf install NetworkManager && systemctl enable --now NetworkManager; Ubuntu, Debian: apt-get "
-            "install network-manager; SUSE: zypper install NetworkManager.",
+            "install network-manager && systemctl enable --now NetworkManager; SUSE: zypper install NetworkManager. Installed "
+            "but disabled: systemctl enable --now NetworkManager.",
             "Restore its connection profiles (nmcli connection ...), then run `failback check --gate after-failback`.",
         ),
         (_ASR_VMWARE_FAILBACK,),
@@ -605,6 +641,20 @@ _ENTRIES = (
             "`failback run --plan` again: it shows each request and where every id in it comes from.",
         ),
         (_ASR_REPROTECT,),
+    ),
+    Remediation(
+        "guest-operations-access",
+        "Let failback look inside {target_name} through VMware Tools",
+        (
+            "It could not: {reason}.",
+            "After failback, with {target_name} powered on, make sure VMware Tools (open-vm-tools) run in it.",
+            "Give it a guest account in the site file: guest_user and guest_password_env in its [[vms]] entry (or "
+            "[guest_operations] user and password_env for every VM), the password in that environment variable.",
+            "Until then, check at its console: `systemctl is-enabled NetworkManager`; reinstall it where its connection profiles "
+            "(/etc/NetworkManager/system-connections) or a netplan NetworkManager renderer need it.",
+            "Then run `failback check --gate after-failback`.",
+        ),
+        (_ASR_VMWARE_FAILBACK,),
     ),
 )
 

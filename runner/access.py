@@ -72,6 +72,7 @@ class SiteAccess:
         from failback.checks.sources.azure import AzureSource
         from failback.checks.sources.backup import BackupSource
         from failback.checks.sources.dns import DnsSource
+        from failback.checks.sources.guest import GuestSource
         from failback.checks.sources.master_targets import MasterTargetSource
         from failback.checks.sources.tcp import TcpSource
         from failback.checks.sources.vcenter import VCenterSource
@@ -79,6 +80,8 @@ class SiteAccess:
         site = self.site
         return {
             "vcenter": lambda: VCenterSource(site, self.vcenter_password()).collect,
+            # Guest passwords are read per VM from the environment: one that is not set is a VM not looked into.
+            "guest": lambda: GuestSource(site, self.vcenter_password()).collect,
             "tcp": lambda: TcpSource(site).collect,
             "dns": lambda: DnsSource(site).collect,
             "ssh": lambda: MasterTargetSource(site, self.ssh_passphrases()).collect,

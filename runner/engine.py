@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # What to follow when a source could not gather: the remediation of the check that judges that source.
 SOURCE_REMEDIATIONS = {
     "vcenter": "vcenter-connect",
+    "guest": "vcenter-connect",  # guest operations go through a vCenter session
     "tcp": "open-failback-ports",
     "dns": "fix-dns-records",
     "ssh": "ssh-access",

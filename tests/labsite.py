@@ -20,9 +20,11 @@ from failback.runner.engine import Selection, collect, evaluate
 # The checks whose facts come from vCenter (the lab site's other peers are not started here).
 VCENTER_CHECKS = [
     "vcenter.connect", "vcenter.version", "vcenter.permissions", "esxi.license", "vm.snapshots", "vm.name_clash",
-    "vm.disk_enableuuid", "mt.snapshots", "mt.disk_enableuuid", "mt.scsi_controller", "mt.vmware_tools", "mt.os_match",
-    "datastore.access", "datastore.type", "datastore.free_space", "host.memory", "time.skew", "guest.ip_mode",
+    "vm.disk_enableuuid", "mt.snapshots", "mt.disk_enableuuid", "mt.scsi_controller", "mt.vmware_tools", "mt.os_match", "mt.template_clone",
+    "datastore.access", "datastore.type", "datastore.free_space", "host.memory", "host.state", "time.skew", "guest.ip_mode",
 ]
+# The lab site's shapes: classic (a master target) and modernized (the replication appliance writes the disks).
+SHAPES = ["classic", "modernized"]
 
 
 def _start_lab(directory: Path, experience: str) -> tuple[VCSim, VCenterAdmin, LabSite]:
@@ -32,9 +34,10 @@ def _start_lab(directory: Path, experience: str) -> tuple[VCSim, VCenterAdmin, L
 
 
 @pytest.fixture
-def lab(tmp_path) -> Iterator[LabSite]:
-    """A fresh classic lab site per test, for tests that break something."""
-    sim, admin, site = _start_lab(tmp_path, "classic")
+def lab(request, tmp_path) -> Iterator[LabSite]:
+    """A fresh lab site per test, for tests that break something: classic, or the shape a test parametrizes
+    indirectly (`@pytest.mark.parametrize("lab", SHAPES, indirect=True)`)."""
+    sim, admin, site = _start_lab(tmp_path, getattr(request, "param", "classic"))
     try:
         yield site
     finally:
@@ -45,7 +48,17 @@ def lab(tmp_path) -> Iterator[LabSite]:
 @pytest.fixture(scope="module")
 def healthy_lab(tmp_path_factory) -> Iterator[LabSite]:
     """One healthy classic lab site shared by a module's read-only tests."""
-    sim, admin, site = _start_lab(tmp_path_factory.mktemp("healthy"), "classic")
+    yield from _healthy(tmp_path_factory, "classic")
+
+
+@pytest.fixture(scope="module", params=SHAPES)
+def healthy_lab_of_each_shape(request, tmp_path_factory) -> Iterator[LabSite]:
+    """One healthy lab site of each shape, for the read-only tests that hold for both."""
+    yield from _healthy(tmp_path_factory, request.param)
+
+
+def _healthy(tmp_path_factory, experience: str) -> Iterator[LabSite]:
+    sim, admin, site = _start_lab(tmp_path_factory.mktemp(f"healthy-{experience}"), experience)
     try:
         yield site
     finally:

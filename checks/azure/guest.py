@@ -1,48 +1,16 @@
-"""The guests as ASR and Azure see them: guest.network_manager, and the Azure half guest.ip_mode can add.
+"""The guests as ASR and Azure see them: the Azure half guest.ip_mode can add.
 
 guest.ip_mode is registered by its vCenter half (checks/vcenter/guest_ip.py); `azure_addressing` gives what Azure and
 ASR know for it: how the on-prem NIC got its address (ASR discovered it), and the Azure NIC's allocation.
+(guest.network_manager looks inside the guest: checks/vcenter/network_manager.py.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from failback.checks.azure.view import AzureView
 from failback.checks.facts import Facts
-from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
-from failback.checks.registry import register
-
-NETWORK_MANAGER = CheckMeta(
-    id="guest.network_manager",
-    title="Linux VMs that lost NetworkManager in Azure have it reinstalled after failback",
-    severity=Severity.MEDIUM,
-    gates=(Gate.AFTER_FAILBACK,),
-    experiences=BOTH,
-    sources=("azure",),
-    why="Failover to Azure removes NetworkManager from Linux guests; back on-premises, a VM whose network it configured "
-        "stays unreachable until it is reinstalled, a step no recovery plan can script.",
-    remediation="reinstall-network-manager",
-)
-
-
-@register(NETWORK_MANAGER)
-def guest_network_manager(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
-    for item in view.items:
-        name = item["friendly_name"]
-        os_type = (item.get("os_type") or "").lower()
-        evidence = {"os_type": item.get("os_type"), "distro": item.get("distro")}
-        if os_type == "windows":
-            yield Result(NETWORK_MANAGER.id, f"vm:{name}", Status.PASS, f"{name} runs Windows: nothing to reinstall", evidence)
-        elif os_type == "linux":
-            distro = f" ({item['distro']})" if item.get("distro") else ""
-            yield Result(NETWORK_MANAGER.id, f"vm:{name}", Status.WARN,
-                         f"{name} runs Linux{distro}: once it is back on-premises, reinstall NetworkManager and check its network", evidence)
-        else:
-            yield Result(NETWORK_MANAGER.id, f"vm:{name}", Status.WARN,
-                         f"ASR does not tell the OS of {name}: if it is Linux, reinstall NetworkManager after failback", evidence)
 
 
 def azure_addressing(facts: Facts, vm_name: str) -> dict[str, Any] | None:

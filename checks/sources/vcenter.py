@@ -31,6 +31,13 @@ _VM_DETAIL = [
     "guest.toolsRunningStatus",
     "guest.net",
     "guest.ipStack",
+    "config.uuid",
+    "config.instanceUuid",
+    # What grows on the datastores at failback: thin disks' written bytes, and the swap file of a VM powering on.
+    "layoutEx.file",
+    "layoutEx.disk",
+    "config.files.vmPathName",
+    "config.memoryAllocation.reservation",
 ]
 _HOST_PROPS = [
     "name",
@@ -44,6 +51,8 @@ _HOST_PROPS = [
 _DATASTORE_PROPS = ["name", "summary.type", "summary.capacity", "summary.freeSpace", "summary.accessible", "host"]
 # The datacenter's child folders: privileges held on the datacenter must reach them to count as propagated.
 _DATACENTER_FOLDERS = {"vmFolder": "vm folder", "hostFolder": "host folder", "datastoreFolder": "datastore folder", "networkFolder": "network folder"}
+# ServiceContent.about.apiType of an ESXi host answering for itself (vCenter's is "VirtualCenter").
+STANDALONE_HOST_API = "HostAgent"
 # Only these extraConfig keys leave memory: guestinfo.* and others may hold secrets.
 _EXTRA_CONFIG_KEPT = {"disk.enableuuid"}
 
@@ -116,7 +125,9 @@ class VCenterSource:
         facts["vms"] = {obj._moId: _vm(props) for obj, props in details}
         facts["hosts"], facts["datastores"] = hosts, datastores
 
-        licences = _assigned_licences(content)
+        # A standalone ESXi host has no licence assignments: its own LicenseManager holds its one licence.
+        standalone = about.apiType == STANDALONE_HOST_API
+        licences = _standalone_host_licences(content, collector, hosts) if standalone else _assigned_licences(content)
         for moref, host in hosts.items():
             host["license"] = licences.get(moref)
 
@@ -264,11 +275,19 @@ def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
         yield from _snapshot_names(node.childSnapshotList)
 
 
+def _disk_controller_types() -> tuple[type, ...]:
+    """The controllers a disk can hang on besides IDE (the CD-ROM's): SCSI of every kind, NVMe, SATA (AHCI)."""
+    from pyVmomi import vim
+
+    return (vim.vm.device.VirtualSCSIController, vim.vm.device.VirtualNVMEController, vim.vm.device.VirtualSATAController)
+
+
 def _vm(props: dict[str, Any]) -> dict[str, Any]:
     from pyVmomi import vim
 
     snapshot = props.get("snapshot")
     devices = props.get("config.hardware.device") or []
+    allocated = _allocated_by_disk(props.get("layoutEx.file") or [], props.get("layoutEx.disk") or [])
     extra = {
         option.key: str(option.value)
         for option in props.get("config.extraConfig") or []
@@ -281,17 +300,23 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
         "template": bool(props.get("config.template")),
         "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
         "extra_config": extra,
-        "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, vim.vm.device.VirtualSCSIController)],
+        "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, _disk_controller_types())],
         "disks": [
             {
                 "label": device.deviceInfo.label if device.deviceInfo else str(device.key),
                 "capacity_bytes": device.capacityInBytes or (device.capacityInKB or 0) * 1024,
                 "datastore": _ref(getattr(device.backing, "datastore", None)),
+                "thin": getattr(device.backing, "thinProvisioned", None),
+                "allocated_bytes": allocated.get(device.key),
             }
             for device in devices
             if isinstance(device, vim.vm.device.VirtualDisk)
         ],
+        "files_datastore": _datastore_of_path(props.get("config.files.vmPathName")),
         "memory_mb": props.get("config.hardware.memoryMB"),
+        "memory_reservation_mb": props.get("config.memoryAllocation.reservation"),
+        "bios_uuid": props.get("config.uuid"),
+        "instance_uuid": props.get("config.instanceUuid"),
         "guest_id": props.get("config.guestId"),
         "guest_full_name": props.get("config.guestFullName"),
         "guest_family": props.get("guest.guestFamily"),
@@ -299,6 +324,20 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
         "nics": [_nic(nic) for nic in props.get("guest.net") or []],
         **_ip_stack(props.get("guest.ipStack") or []),
     }
+
+
+def _allocated_by_disk(files: list[Any], disks: list[Any]) -> dict[int, int]:
+    """Bytes each disk (by device key) holds on its datastores: the files of its chain, as the datastore allocated them
+    (a thin disk's extent is as large as what was written to it)."""
+    size = {file.key: file.size or 0 for file in files}
+    return {disk.key: sum(size.get(key, 0) for unit in disk.chain or [] for key in unit.fileKey or []) for disk in disks}
+
+
+def _datastore_of_path(path: str | None) -> str | None:
+    """The datastore name of a datastore path, "[ds1] app01/app01.vmx" -> "ds1"."""
+    if not path or not path.startswith("["):
+        return None
+    return path[1:].partition("]")[0] or None
 
 
 def _nic(nic: Any) -> dict[str, Any]:
@@ -325,6 +364,19 @@ def _ip_stack(stacks: list[Any]) -> dict[str, Any]:
             if route.network in ("0.0.0.0", "::") and route.prefixLength == 0 and route.gateway and route.gateway.ipAddress:
                 gateway = gateway or route.gateway.ipAddress
     return {"gateway": gateway, "dns": dns}
+
+
+def _standalone_host_licences(content: Any, collector: Any, hosts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The licence of a standalone ESXi host (read through the PropertyCollector: the host answers no licence
+    assignment query), the key itself left in memory."""
+    from pyVmomi import vim
+
+    found = _retrieve(collector, [_objects_filter([content.licenseManager], vim.LicenseManager, ["licenses"])])
+    licences = [licence for _, props in found for licence in props.get("licenses") or []]
+    if not licences:
+        return {}
+    held = {"edition_key": licences[0].editionKey, "name": licences[0].name, "told_by": "the host's own licence manager"}
+    return {moref: held for moref in hosts}
 
 
 def _assigned_licences(content: Any) -> dict[str, dict[str, Any]]:

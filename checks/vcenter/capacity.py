@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from failback.checks.facts import Facts
 from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
 from failback.checks.registry import register
+from failback.checks.vcenter.host_state import HOST_STATE, unusable_because
 from failback.checks.vcenter.inventory import GIB, Inventory
-from failback.checks.vcenter.placement import datastore_demand, host_demand
+from failback.checks.vcenter.placement import Growth, datastore_demand, host_demand
 
 SUPPORTED_DATASTORE_TYPES = {"VMFS", "VSAN"}
 
@@ -34,12 +35,14 @@ TYPE = CheckMeta(
 )
 FREE_SPACE = CheckMeta(
     id="datastore.free_space",
-    title="Free space on each target datastore covers the disks coming back",
+    title="Free space on each target datastore covers what grows on it during the failback",
     severity=Severity.HIGH,
     gates=(Gate.FAILOVER,),
     experiences=BOTH,
     sources=("vcenter",),
-    why="A datastore that fills during failover stops the VMs and the failback with them.",
+    why="A datastore that fills during failover stops the VMs and the failback with them. Even in the original location "
+        "it grows: thin disks fill as the failback writes them back, reprotect keeps redo logs, VMs powering on create swap "
+        "files, a classic master target's retention fills.",
     remediation="free-datastore-space",
 )
 MEMORY = CheckMeta(
@@ -103,6 +106,16 @@ def _gb(value: float) -> float:
     return round(value / GIB, 1)
 
 
+def _largest(growth: list[Growth], shown: int = 10) -> list[str]:
+    """What grows, largest first: the first few that show in GB, then how much the rest come to."""
+    ranked = sorted(growth, key=lambda g: g.bytes, reverse=True)
+    lines = [f"{g.owner} {g.detail}: {_gb(g.bytes)} GB ({g.reason})" for g in ranked[:shown] if _gb(g.bytes) > 0]
+    rest = ranked[len(lines):]
+    if rest:
+        lines.append(f"{len(rest)} smaller item(s): {_gb(sum(g.bytes for g in rest))} GB")
+    return lines
+
+
 @register(FREE_SPACE)
 def datastore_free_space(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
@@ -112,8 +125,9 @@ def datastore_free_space(facts: Facts) -> Iterator[Result]:
             yield _missing_datastore(FREE_SPACE, name, demand.vms, inventory.facts["datacenter"])
             continue
         datastore = inventory.datastore(demand.moref)
-        required = demand.new_bytes * (100 + headroom) / 100
+        required = demand.growth_bytes * (100 + headroom) / 100
         free = datastore["free_bytes"] or 0
+        by_reason = {reason: _gb(size) for reason, size in demand.by_reason().items()}
         evidence = {
             "vms": demand.vms,
             "required_gb": _gb(required),
@@ -121,14 +135,20 @@ def datastore_free_space(facts: Facts) -> Iterator[Result]:
             "capacity_gb": _gb(datastore["capacity_bytes"] or 0),
             "headroom_percent": headroom,
             "shortfall_gb": _gb(max(0, required - free)),
+            "growth_gb": by_reason,
+            "growth": _largest(demand.growth),
+            "growth_summary": ", ".join(f"{reason} {size} GB" for reason, size in by_reason.items() if size > 0) or "nothing of note grows",
         }
         if required > free:
-            yield Result(FREE_SPACE.id, f"datastore:{name}", Status.FAIL, f"{name} has {evidence['free_gb']} GB free; {evidence['required_gb']} GB are needed", evidence)
+            yield Result(FREE_SPACE.id, f"datastore:{name}", Status.FAIL,
+                         f"{name} has {evidence['free_gb']} GB free; {evidence['required_gb']} GB are needed ({evidence['growth_summary']}, "
+                         f"plus {headroom}% headroom)", evidence)
         elif demand.unknown_sizes:
             evidence["unknown_sizes"] = demand.unknown_sizes
             yield Result(FREE_SPACE.id, f"datastore:{name}", Status.WARN, f"{name}: disk sizes of {', '.join(demand.unknown_sizes)} are unknown to vCenter; {evidence['free_gb']} GB free", evidence)
         else:
-            yield Result(FREE_SPACE.id, f"datastore:{name}", Status.PASS, f"{name} has {evidence['free_gb']} GB free for {evidence['required_gb']} GB of new disks", evidence)
+            yield Result(FREE_SPACE.id, f"datastore:{name}", Status.PASS,
+                         f"{name} has {evidence['free_gb']} GB free for {evidence['required_gb']} GB ({evidence['growth_summary']})", evidence)
 
 
 @register(MEMORY)
@@ -136,7 +156,18 @@ def host_memory(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
     for moref, demand in sorted(host_demand(inventory).items()):
         host = inventory.host(moref)
+        target = f"host:{host['name']}"
+        problem = unusable_because(host)
+        if problem:
+            # host.state fails on it; its memory figures are what vCenter last heard, and no VM powers on there anyway.
+            yield Result(MEMORY.id, target, Status.ERROR,
+                         f"{host['name']} is {problem}: its memory cannot be judged until it is back (host.state fails on it)",
+                         {"vms": demand.vms, "connection_state": host["connection_state"], "maintenance": host["maintenance"],
+                          "problem": problem}, remediation_id=HOST_STATE.remediation)
+            continue
         total_mb = (host["memory_bytes"] or 0) // (1024 * 1024)
+        # overallMemoryUsage is the host memory consumed (what running VMs and the hypervisor hold, vSphere's "used"),
+        # not the guests' active memory: what is left is the host's free memory as the vSphere Client shows it.
         available = total_mb - (host["memory_used_mb"] or 0)
         evidence = {
             "vms": demand.vms,
@@ -145,7 +176,6 @@ def host_memory(facts: Facts) -> Iterator[Result]:
             "total_mb": total_mb,
             "shortfall_mb": max(0, demand.memory_mb - available),
         }
-        target = f"host:{host['name']}"
         if demand.memory_mb > available:
             yield Result(MEMORY.id, target, Status.FAIL, f"{host['name']} has {available} MB free; {', '.join(demand.vms)} need {demand.memory_mb} MB", evidence)
         elif demand.unknown:

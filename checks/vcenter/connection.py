@@ -79,7 +79,7 @@ def vcenter_version(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
     supported = SUPPORTED_VERSIONS[facts.site.experience]
     about = inventory.facts["about"]
-    yield _version_result(inventory.vcenter_target, "vCenter", about["version"], about["build"], supported)
+    yield _version_result(inventory.vcenter_target, inventory.endpoint_kind, about["version"], about["build"], supported)
     for moref in inventory.involved_hosts():
         host = inventory.host(moref)
         yield _version_result(f"host:{host['name']}", f"ESXi host {host['name']}", host["version"], host["build"], supported)

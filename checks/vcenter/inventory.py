@@ -30,6 +30,15 @@ class Inventory:
     def vcenter_target(self) -> str:
         return f"vcenter:{self.facts['host']}"
 
+    @property
+    def standalone_host(self) -> bool:
+        """The site's [vcenter] host is an ESXi host registered without vCenter (its API answers as a host agent)."""
+        return self.facts["about"].get("api_type") == "HostAgent"
+
+    @property
+    def endpoint_kind(self) -> str:
+        return "standalone ESXi host" if self.standalone_host else "vCenter"
+
     @cached_property
     def _vms_by_name(self) -> dict[str, list[FoundVm]]:
         by_name: dict[str, list[FoundVm]] = {}

@@ -1,4 +1,7 @@
-"""esxi.license: no host the failback touches runs a free ESXi licence."""
+"""esxi.license: no host the failback touches runs a free ESXi licence.
+
+vCenter refuses to manage a host on the free licence, so that trap shows on a standalone ESXi host the site registers
+directly ([vcenter] host naming the host): its own LicenseManager tells its licence there."""
 
 from __future__ import annotations
 
@@ -38,9 +41,11 @@ def esxi_license(facts: Facts) -> Iterator[Result]:
         target = f"host:{host['name']}"
         licence = host.get("license")
         if licence is None:
-            yield Result(LICENSE.id, target, Status.ERROR, f"vCenter reports no licence assignment for {host['name']}", {})
+            told = f"{host['name']} reports no licence of its own" if inventory.standalone_host else f"vCenter reports no licence assignment for {host['name']}"
+            yield Result(LICENSE.id, target, Status.ERROR, told, {})
             continue
-        evidence = {"edition": licence["edition_key"], "license_name": licence["name"] or licence["edition_key"]}
+        evidence = {"edition": licence["edition_key"], "license_name": licence["name"] or licence["edition_key"],
+                    "told_by": licence.get("told_by", "vCenter's licence assignments")}
         if is_free(licence["edition_key"], licence["name"]):
             yield Result(LICENSE.id, target, Status.FAIL, f"{host['name']} runs a free licence ({evidence['license_name']}): failback will fail", evidence)
         elif (licence["edition_key"] or "").lower() in _EVALUATION_KEYS:

@@ -1,4 +1,4 @@
-"""What a classic master target VM must be: LSI Logic SCSI, VMware Tools running, the OS family of the VMs it serves.
+"""What a classic master target VM must be: LSI Logic controllers only, VMware Tools running, the OS family of the VMs it serves.
 
 vCenter tells the OS families; where it cannot (no Tools report, a generic guest id, a VM not in vCenter), ASR's view
 does when the Azure facts were collected: the OS each protected item replicates, the master target's registration.
@@ -16,16 +16,26 @@ from failback.checks.site import MasterTarget
 from failback.checks.vcenter.inventory import FoundVm, Inventory, guest_family
 from failback.checks.vcenter.subjects import Verdict, judge_master_targets
 
-PARAVIRTUAL = "ParaVirtualSCSIController"
+# The controllers ASR can hot-add failback disks to, and the names an administrator knows them by. Every other disk
+# controller (Paravirtual, BusLogic, NVMe, AHCI) is one ASR's master target does not support.
+LSI_LOGIC = {"VirtualLsiLogicController": "LSI Logic Parallel", "VirtualLsiLogicSASController": "LSI Logic SAS"}
+OTHER_CONTROLLERS = {
+    "ParaVirtualSCSIController": "VMware Paravirtual",
+    "VirtualBusLogicController": "BusLogic Parallel",
+    "VirtualNVMEController": "NVMe",
+    "VirtualAHCIController": "SATA (AHCI)",
+    "VirtualSATAController": "SATA",
+}
 
 SCSI = CheckMeta(
     id="mt.scsi_controller",
-    title="The master target uses an LSI Logic SCSI controller, not Paravirtual",
+    title="The master target's disk controllers are LSI Logic (Parallel or SAS) only",
     severity=Severity.HIGH,
     gates=(Gate.REPROTECT,),
     experiences=CLASSIC_ONLY,
     sources=("vcenter",),
-    why="ASR hot-adds the failback disks to the master target and cannot do so on a Paravirtual SCSI controller.",
+    why="ASR hot-adds the failback disks to the master target's LSI Logic controller; on a Paravirtual, BusLogic, NVMe or "
+        "AHCI controller the attach, and the reprotect, fails.",
     remediation="master-target-lsi-logic",
 )
 TOOLS = CheckMeta(
@@ -53,12 +63,14 @@ OS_MATCH = CheckMeta(
 
 def lsi_logic_only(found: FoundVm, entry: object = None) -> Verdict:
     controllers = found.detail.get("controllers", [])
-    evidence = {"controllers": controllers or ["none"]}
-    if PARAVIRTUAL in controllers:
-        return Status.FAIL, f"{found.name} has a Paravirtual SCSI controller", evidence
+    named = [LSI_LOGIC.get(kind) or OTHER_CONTROLLERS.get(kind) or kind for kind in controllers]
+    evidence = {"controllers": controllers or ["none"], "controller_names": named or ["none"]}
+    unsupported = sorted({OTHER_CONTROLLERS.get(kind, kind) for kind in controllers if kind not in LSI_LOGIC})
+    if unsupported:
+        return Status.FAIL, f"{found.name} has a {', '.join(unsupported)} controller; ASR supports only LSI Logic (Parallel or SAS)", evidence
     if not controllers:
-        return Status.WARN, f"{found.name} has no SCSI controller: ASR needs an LSI Logic one to attach disks", evidence
-    return Status.PASS, f"{found.name} uses {', '.join(controllers)}", evidence
+        return Status.FAIL, f"{found.name} has no SCSI controller: ASR needs an LSI Logic one to attach the failback disks", evidence
+    return Status.PASS, f"{found.name} uses {', '.join(sorted(set(named)))}", evidence
 
 
 def tools_running(found: FoundVm, entry: object = None) -> Verdict:

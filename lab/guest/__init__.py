@@ -21,7 +21,9 @@ the product's scripts use (lab/guest/powershell.py), its NetTCPIP cmdlets changi
 simulator's own files (etc/failback-sim/image.json, run/failback-sim/guestinfo.json, the commands log, the stubs'
 library) stay outside the drives, where no Windows path reaches them.
 
-Every Linux image also has `ip` (addr/route show, add/del) and `systemctl`. Each stub appends its
+Every Linux image also has `ip` (addr/route show, add/del) and `systemctl`, whose units and their enablement live in
+etc/failback-sim/units.json; set_network_manager() enables, disables or removes NetworkManager (its daemon, nmcli and
+unit; removing keeps the connection profiles, as failover to Azure leaves a guest). Each stub appends its
 command line to <root>/var/log/failback-sim/commands.log.
 
 When an apply command succeeds it writes <root>/run/failback-sim/guestinfo.json, and the lab
@@ -106,7 +108,7 @@ ID=debian
 # Which stubs each image has, and where (as on the real distribution).
 STUBS = {
     "ubuntu-netplan": {"usr/sbin/netplan": "netplan"},
-    "rhel-nmcli": {"usr/bin/nmcli": "nmcli"},
+    "rhel-nmcli": {"usr/bin/nmcli": "nmcli", "usr/sbin/NetworkManager": "NetworkManager"},
     "rhel-ifcfg": {"usr/sbin/ifup": "ifup", "usr/sbin/ifdown": "ifdown"},
     "debian-interfaces": {"usr/sbin/ifup": "ifup", "usr/sbin/ifdown": "ifdown"},
 }
@@ -191,6 +193,8 @@ def install_guest(
         stub.write_text(_stub(python, command))
         stub.chmod(0o755)
 
+    _write(root, "/" + commands.UNITS_FILE, json.dumps({unit: "enabled" for unit in sorted(commands.UNITS[distro])}, indent=2) + "\n")
+
     # The guest booted and took its DHCP lease.
     guest = commands.Guest(root)
     guest.apply(dhcp=True, static=[], gateway="", dns=[])
@@ -201,6 +205,31 @@ def install_guest(
     if distro == "debian-interfaces":
         _write(root, f"/run/network/ifstate.{interface}", interface + "\n")
     return GuestImage(root, distro, interface, mac.lower(), config_path)
+
+
+NETWORK_MANAGER_STATES = ("enabled", "disabled", "removed")
+
+
+def set_network_manager(image: GuestImage, state: str) -> None:
+    """NetworkManager in a Linux guest (rhel-nmcli has it enabled): "enabled", "disabled" (installed, not started at
+    boot) or "removed", as failover to Azure leaves it: the package's programs and unit are gone, the connection
+    profiles (the administrator's files) stay."""
+    if state not in NETWORK_MANAGER_STATES:
+        raise ValueError(f"state must be one of {', '.join(NETWORK_MANAGER_STATES)}")
+    guest = commands.Guest(image.root)
+    units = commands.unit_states(guest)
+    programs = {"usr/sbin/NetworkManager": "NetworkManager", "usr/bin/nmcli": "nmcli"}
+    if state == "removed":
+        units.pop("NetworkManager", None)
+        for program in programs:
+            (image.root / program).unlink(missing_ok=True)
+    else:
+        units["NetworkManager"] = state
+        for program, command in programs.items():
+            stub = image.root / program
+            stub.write_text(_stub(sys.executable, command))
+            stub.chmod(0o755)
+    _write(image.root, "/" + commands.UNITS_FILE, json.dumps(units, indent=2, sort_keys=True) + "\n")
 
 
 def _install_windows(root: Path, distro: str, alias: str, mac: str, lease: ipaddress.IPv4Interface, gateway: str,

@@ -15,6 +15,7 @@ Guest-side state lives under the root:
     run/failback-sim/guestinfo.json    the network as it is now
     run/failback-sim/nm-loaded/        NetworkManager's in-memory profiles (keyfiles as last loaded)
     run/failback-sim/nm-active.json    which NetworkManager profile is active on the interface
+    etc/failback-sim/units.json        installed systemd units: "enabled" or "disabled" (NetworkManager's may be gone)
     run/network/ifstate.<interface>    ifupdown's "configured" mark (Debian)
     var/log/failback-sim/commands.log  every command run, one shell-quoted line each
 """
@@ -41,6 +42,7 @@ NM_LOADED_DIR = "run/failback-sim/nm-loaded"
 NM_ACTIVE_FILE = "run/failback-sim/nm-active.json"
 IFCFG_DIR = "etc/sysconfig/network-scripts"
 INTERFACES_FILE = "etc/network/interfaces"
+UNITS_FILE = "etc/failback-sim/units.json"  # installed systemd units and whether they are enabled
 
 
 class CommandError(Exception):
@@ -1066,6 +1068,14 @@ UNITS = {
 }
 
 
+def unit_states(guest: Guest) -> dict[str, str]:
+    """Installed units and whether they start at boot ("enabled" | "disabled"): UNITS_FILE, else the image's defaults."""
+    try:
+        return json.loads(guest.path(UNITS_FILE).read_text())
+    except (OSError, ValueError):
+        return {name: "enabled" for name in UNITS.get(guest.distro, set())}
+
+
 def cmd_systemctl(guest: Guest, args: list[str]) -> int:
     words = [a for a in args if not a.startswith("-")]
     if not words:
@@ -1073,15 +1083,25 @@ def cmd_systemctl(guest: Guest, args: list[str]) -> int:
     verb, units = words[0], words[1:]
     if verb == "daemon-reload":
         return 0
+    states = unit_states(guest)
     for unit in units:
         name = unit[:-len(".service")] if unit.endswith(".service") else unit
-        if name not in UNITS.get(guest.distro, set()):
+        if name not in states:
             if verb in ("is-active", "status"):
                 print("inactive" if verb == "is-active" else f"Unit {name}.service could not be found.")
                 return 4 if verb == "status" else 3
+            if verb == "is-enabled":
+                raise CommandError(f"Failed to get unit file state for {name}.service: No such file or directory", 1)
             raise CommandError(f"Failed to {verb} {name}.service: Unit {name}.service not found.", 5)
-        if verb in ("is-active", "is-enabled"):
-            print("active" if verb == "is-active" else "enabled")
+        if verb == "is-enabled":
+            print(states[name])
+            if states[name] != "enabled":
+                return 1
+        elif verb == "is-active" and states[name] != "enabled":
+            print("inactive")  # it did not start at boot
+            return 3
+        elif verb == "is-active":
+            print("active")
         elif verb == "status":
             print(f"● {name}.service\n     Loaded: loaded (/usr/lib/systemd/system/{name}.service; enabled)\n     Active: active (running)")
         elif verb in ("restart", "reload-or-restart", "try-restart", "start", "reload"):
@@ -1231,7 +1251,18 @@ def cmd_ifdown(guest: Guest, args: list[str]) -> int:
     return cmd_ifup(guest, args, program="ifdown")
 
 
+def cmd_network_manager(guest: Guest, args: list[str]) -> int:
+    """The daemon itself: only --version, what a probe may ask it (systemd starts it, not a script)."""
+    if args[:1] in (["--version"], ["-V"]):
+        print(NETWORK_MANAGER_VERSION)
+        return 0
+    raise CommandError("NetworkManager: the simulated daemon only answers --version", 1)
+
+
+NETWORK_MANAGER_VERSION = "1.44.0-3.el9"
+
 COMMANDS = {
+    "NetworkManager": cmd_network_manager,
     "netplan": cmd_netplan,
     "nmcli": cmd_nmcli,
     "ifup": cmd_ifup,

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"time"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -38,6 +41,7 @@ func newLabAPI(clock *clockOffset) http.Handler {
 	mux.Handle(labPrefix+"/host", labRoute(setHost))
 	mux.Handle(labPrefix+"/vm", labRoute(setVM))
 	mux.Handle(labPrefix+"/datastore", labRoute(setDatastore))
+	mux.Handle(labPrefix+"/disk", labRoute(setDisk))
 	mux.Handle(labPrefix+"/guest", labRoute(setGuest))
 	mux.Handle(labPrefix+"/clock", labRoute(func(req clockRequest) error {
 		clock.set(time.Duration(req.OffsetSeconds * float64(time.Second)))
@@ -134,7 +138,7 @@ func setAbout(req aboutRequest) error {
 	return nil
 }
 
-// --- /lab/host: ESXi product version, memory, clock
+// --- /lab/host: ESXi product version, memory, clock, connection state
 
 type hostRequest struct {
 	Moref             string   `json:"moref"`
@@ -143,6 +147,15 @@ type hostRequest struct {
 	MemorySizeBytes   *int64   `json:"memory_size_bytes"`
 	MemoryUsageMB     *int32   `json:"memory_usage_mb"`
 	TimeOffsetSeconds *float64 `json:"time_offset_seconds"`
+	// What vCenter reports when it loses a host (disconnected, notResponding): no SOAP call of
+	// a client makes a host stop answering vCenter.
+	ConnectionState *string `json:"connection_state"`
+}
+
+var connectionStates = map[string]bool{
+	string(types.HostSystemConnectionStateConnected):     true,
+	string(types.HostSystemConnectionStateDisconnected):  true,
+	string(types.HostSystemConnectionStateNotResponding): true,
 }
 
 func setHost(req hostRequest) error {
@@ -150,8 +163,17 @@ func setHost(req hostRequest) error {
 	if err != nil {
 		return err
 	}
+	if req.ConnectionState != nil && !connectionStates[*req.ConnectionState] {
+		return badRequest("connection_state must be connected, disconnected or notResponding, not %q", *req.ConnectionState)
+	}
 	var clockRef *types.ManagedObjectReference
 	simulator.Map.WithLock(host, func() {
+		if state := req.ConnectionState; state != nil {
+			runtime := host.Runtime
+			runtime.ConnectionState = types.HostSystemConnectionState(*state)
+			summary := runtime // the summary's own copy: the stock host may share one with runtime
+			host.Runtime, host.Summary.Runtime = runtime, &summary
+		}
 		if req.Version != nil || req.Build != nil {
 			product := host.Config.Product
 			setIfGiven(&product.Version, req.Version)
@@ -446,4 +468,100 @@ func attachDatastore(host *simulator.HostSystem, ds types.ManagedObjectReference
 
 type clockRequest struct {
 	OffsetSeconds float64 `json:"offset_seconds"`
+}
+
+// --- /lab/disk: how much of a virtual disk the guest has written
+//
+// A thin disk's extent holds only what was written to it; vCenter reports that as the size
+// of the extent in the VM's layoutEx. The backing file becomes sparse of that size, so the
+// simulator's own recount of the layout (after a reconfiguration) agrees.
+
+type diskRequest struct {
+	Moref        string `json:"moref"`
+	Label        string `json:"label"`
+	WrittenBytes int64  `json:"written_bytes"`
+}
+
+func setDisk(req diskRequest) error {
+	vm, err := lookup[*simulator.VirtualMachine]("VirtualMachine", req.Moref)
+	if err != nil {
+		return err
+	}
+	if req.WrittenBytes < 0 {
+		return badRequest("written_bytes must not be negative")
+	}
+	var result error
+	simulator.Map.WithLock(vm, func() {
+		disk := diskLabelled(vm, req.Label)
+		if disk == nil {
+			result = &labError{http.StatusNotFound, fmt.Sprintf("%s has no disk labelled %q", req.Moref, req.Label)}
+			return
+		}
+		if disk.CapacityInBytes > 0 && req.WrittenBytes > disk.CapacityInBytes || disk.CapacityInBytes == 0 && req.WrittenBytes > disk.CapacityInKB*1024 {
+			result = badRequest("written_bytes exceeds the disk's capacity")
+			return
+		}
+		layout := clone(vm.LayoutEx)
+		layout.File = append([]types.VirtualMachineFileLayoutExFileInfo(nil), layout.File...)
+		for _, unit := range diskChain(layout, disk.Key) {
+			for _, key := range unit.FileKey {
+				for i := range layout.File {
+					file := &layout.File[i]
+					if file.Key != key || file.Type != string(types.VirtualMachineFileLayoutExFileTypeDiskExtent) {
+						continue
+					}
+					if err := sparseFile(file.Name, req.WrittenBytes); err != nil {
+						result = err
+						return
+					}
+					file.Size, file.UniqueSize = req.WrittenBytes, req.WrittenBytes
+				}
+			}
+		}
+		vm.LayoutEx = layout
+	})
+	return result
+}
+
+func diskLabelled(vm *simulator.VirtualMachine, label string) *types.VirtualDisk {
+	for _, device := range vm.Config.Hardware.Device {
+		disk, ok := device.(*types.VirtualDisk)
+		if ok && disk.DeviceInfo != nil && disk.DeviceInfo.GetDescription().Label == label {
+			return disk
+		}
+	}
+	return nil
+}
+
+func diskChain(layout *types.VirtualMachineFileLayoutEx, key int32) []types.VirtualMachineFileLayoutExDiskUnit {
+	for _, disk := range layout.Disk {
+		if disk.Key == key {
+			return disk.Chain
+		}
+	}
+	return nil
+}
+
+// sparseFile makes the file behind a datastore path ("[ds] dir/file") that many bytes long,
+// allocating nothing.
+func sparseFile(datastorePath string, size int64) error {
+	var path object.DatastorePath
+	if !path.FromString(datastorePath) {
+		return badRequest("not a datastore path: %q", datastorePath)
+	}
+	for _, obj := range simulator.Map.All("Datastore") {
+		ds := obj.(*simulator.Datastore)
+		var name, url string
+		simulator.Map.WithLock(ds, func() { name, url = ds.Name, ds.Info.GetDatastoreInfo().Url })
+		if name != path.Datastore {
+			continue
+		}
+		file, err := os.OpenFile(filepath.Join(url, path.Path), os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		return file.Truncate(size)
+	}
+	return &labError{http.StatusNotFound, fmt.Sprintf("no datastore named %q", path.Datastore)}
 }

@@ -42,6 +42,9 @@ func installLicensing(ref types.ManagedObjectReference) {
 	licenses := &licenseManager{LicenseManager: *stock}
 	simulator.Map.Put(licenses)
 
+	if stock.LicenseAssignmentManager == nil {
+		return // a standalone ESXi host: it has its own licence, assigned by nobody
+	}
 	assignmentRef := *stock.LicenseAssignmentManager
 	assignments := &licenseAssignmentManager{
 		LicenseAssignmentManager: *simulator.Map.Get(assignmentRef).(*simulator.LicenseAssignmentManager),
@@ -84,6 +87,17 @@ func (m *licenseManager) AddLicense(req *types.AddLicense) soap.HasFault {
 		m.Licenses = append(m.Licenses, info)
 	}
 	return &methods.AddLicenseBody{Res: &types.AddLicenseResponse{Returnval: info}}
+}
+
+// UpdateLicense is how a standalone ESXi host takes a licence: it becomes the host's one licence
+// (an added one keeps the edition and name of its labels).
+func (m *licenseManager) UpdateLicense(req *types.UpdateLicense) soap.HasFault {
+	info, known := m.find(req.LicenseKey)
+	if !known {
+		info = newLicenseInfo(req.LicenseKey, req.Labels)
+	}
+	m.Licenses = []types.LicenseManagerLicenseInfo{info}
+	return &methods.UpdateLicenseBody{Res: &types.UpdateLicenseResponse{Returnval: info}}
 }
 
 // licensableEntity returns the display name of a licensable entity id (a host moref value or

@@ -1,7 +1,8 @@
 // Command vcsim runs VMware's govmomi vCenter simulator (simulator.VPX) for failback's lab,
 // extended with what the stock simulator lacks: real privilege checks from permissions,
 // per-host licence assignments, a movable clock, VMware Tools guest operations without Docker
-// (guest_ops.go) and a JSON admin API under /lab.
+// (guest_ops.go) and a JSON admin API under /lab. With -esx it is a standalone ESXi host
+// (simulator.ESX) instead, which takes its licence as ESXi does (LicenseManager.UpdateLicense).
 //
 // It prints one JSON line {"url": ..., "lab": ...} once it serves, then runs until stdin
 // closes or it receives SIGTERM/SIGINT.
@@ -34,13 +35,14 @@ func main() {
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 
 	// The stock VPX model's counts are the defaults: a small inventory.
-	model := simulator.VPX()
-	flag.IntVar(&model.Datacenter, "datacenter", model.Datacenter, "number of datacenters")
-	flag.IntVar(&model.Cluster, "cluster", model.Cluster, "clusters per datacenter")
-	flag.IntVar(&model.ClusterHost, "cluster-host", model.ClusterHost, "hosts per cluster")
-	flag.IntVar(&model.Host, "host", model.Host, "standalone hosts per datacenter")
-	flag.IntVar(&model.Datastore, "datastore", model.Datastore, "datastores (mounted on every host)")
-	flag.IntVar(&model.Machine, "vm", model.Machine, "virtual machines per resource pool")
+	vpx := simulator.VPX()
+	esx := flag.Bool("esx", false, "be a standalone ESXi host (one host, its ha-datacenter) instead of vCenter")
+	datacenters := flag.Int("datacenter", vpx.Datacenter, "number of datacenters (vCenter only)")
+	clusters := flag.Int("cluster", vpx.Cluster, "clusters per datacenter (vCenter only)")
+	clusterHosts := flag.Int("cluster-host", vpx.ClusterHost, "hosts per cluster (vCenter only)")
+	hosts := flag.Int("host", vpx.Host, "standalone hosts per datacenter (vCenter only)")
+	datastores := flag.Int("datastore", vpx.Datastore, "datastores (mounted on every host)")
+	machines := flag.Int("vm", vpx.Machine, "virtual machines per resource pool")
 	port := flag.Int("port", 0, "port to listen on at 127.0.0.1 (0 picks a free one)")
 	certFile := flag.String("tls-cert", "", "PEM file with the server certificate (chain)")
 	keyFile := flag.String("tls-key", "", "PEM file with the server private key")
@@ -48,6 +50,14 @@ func main() {
 	flag.Parse()
 	// From the environment, not the command line: a process's arguments are readable by every local user.
 	password := os.Getenv("VCSIM_PASSWORD")
+
+	model := vpx
+	if *esx {
+		model = simulator.ESX()
+	} else {
+		model.Datacenter, model.Cluster, model.ClusterHost, model.Host = *datacenters, *clusters, *clusterHosts, *hosts
+	}
+	model.Datastore, model.Machine = *datastores, *machines
 
 	if *certFile == "" || *keyFile == "" {
 		fail("-tls-cert and -tls-key are required (the simulator's built-in certificate is too weak for OpenSSL 3)")

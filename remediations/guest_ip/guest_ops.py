@@ -6,6 +6,7 @@ every call has a timeout. Faults become GuestOpsError with a kind the caller tur
 
 from __future__ import annotations
 
+import codecs
 import http.client
 import socket
 import ssl
@@ -18,6 +19,9 @@ from typing import Any
 from failback.checks.site import VCenter
 from failback.checks.sources import tls
 from failback.checks.sources.errors import SourceError
+
+
+POWERSHELL = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
 
 
 class GuestOpsError(Exception):
@@ -103,6 +107,28 @@ class GuestOperations:
                 raise GuestOpsError("timeout", f"{program} {arguments} still ran after {timeout:g} s and was stopped")
             self._sleep(0.5)
 
+    def run_script(self, stem: str, script: str, windows: bool, timeout: float, keep: bool = True) -> tuple[int, str]:
+        """Copy a script in, run it with its output in a log, read the log: (exit code, output). Unless kept, the script
+        and its log are deleted afterwards (a leftover in the guest's temp directory is not worth failing for)."""
+        if windows:
+            script_path, log_path = rf"C:\Windows\Temp\{stem}.ps1", rf"C:\Windows\Temp\{stem}.log"
+            # With a BOM: Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page, garbling a non-ASCII alias.
+            self.upload(script_path, codecs.BOM_UTF8 + script.encode("utf-8"))
+            code = self.run(POWERSHELL, f"-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"& '{script_path}' *> '{log_path}'\"", timeout)
+        else:
+            script_path, log_path = f"/tmp/{stem}.sh", f"/tmp/{stem}.log"
+            self.upload(script_path, script.encode("utf-8"))
+            # vmtoolsd runs this through /bin/sh -c: the redirection and FAILBACK_ROOT expand there.
+            code = self.run("/bin/sh", f'"${{FAILBACK_ROOT:-}}{script_path}" > "${{FAILBACK_ROOT:-}}{log_path}" 2>&1', timeout)
+        output = decode_log(self.download(log_path))
+        if not keep:
+            for path in (script_path, log_path):
+                try:
+                    self.delete(path)
+                except GuestOpsError:
+                    pass
+        return code, output
+
     # -- faults and transfers --------------------------------------------------------------------------------------
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
         from pyVmomi import vim, vmodl
@@ -154,3 +180,10 @@ class GuestOperations:
             raise GuestOpsError("failed", f"{what}: {host}:{port}: {exc}") from None
         finally:
             connection.close()
+
+
+def decode_log(data: bytes) -> str:
+    """Windows PowerShell 5.1's *> (Out-File) writes UTF-16LE with a BOM; the Linux scripts' logs are UTF-8."""
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return data[len(codecs.BOM_UTF16_LE):].decode("utf-16-le", "replace")
+    return data.decode("utf-8-sig", "replace")

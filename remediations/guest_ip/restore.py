@@ -7,7 +7,6 @@ to set by hand from the VM console.
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
 import time
@@ -24,7 +23,6 @@ from failback.remediations.guest_ip.guest_ops import GuestLogin, GuestOperations
 from failback.remediations.guest_ip.methods import configuration_script
 from failback.remediations.guest_ip.probe import LINUX_PROBE, WINDOWS_PROBE, ProbeError, parse_findings
 
-POWERSHELL = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
 _ADVICE = {
     "login": "check guest_user and the password in the variable guest_password_env names (the account must be root or an Administrator)",
     "unavailable": "power the VM on and wait until VMware Tools run in it (vCenter: VM > Summary > VMware Tools), then try again",
@@ -111,28 +109,8 @@ class StaticIpRestore:
         if failure is not None:
             raise failure
 
-    # -- running a script in the guest ----------------------------------------------------------------------------
     def _run_script(self, ops: GuestOperations, name: str, script: str, keep: bool = True) -> tuple[int, str]:
-        """Run a script in the guest and read its output; unless kept, the script and its log are deleted afterwards."""
-        timeout = self.site.guest_operations.program_timeout_seconds
-        if self.windows:
-            script_path, log_path = rf"C:\Windows\Temp\{name}.ps1", rf"C:\Windows\Temp\{name}.log"
-            # With a BOM: Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page, garbling a non-ASCII alias.
-            ops.upload(script_path, codecs.BOM_UTF8 + script.encode("utf-8"))
-            code = ops.run(POWERSHELL, f"-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"& '{script_path}' *> '{log_path}'\"", timeout)
-        else:
-            script_path, log_path = f"/tmp/{name}.sh", f"/tmp/{name}.log"
-            ops.upload(script_path, script.encode("utf-8"))
-            # vmtoolsd runs this through /bin/sh -c: the redirection and FAILBACK_ROOT expand there.
-            code = ops.run("/bin/sh", f'"${{FAILBACK_ROOT:-}}{script_path}" > "${{FAILBACK_ROOT:-}}{log_path}" 2>&1', timeout)
-        output = _decode_log(ops.download(log_path))
-        if not keep:
-            for path in (script_path, log_path):
-                try:
-                    ops.delete(path)
-                except GuestOpsError:  # a leftover in the guest's temp directory is not worth failing for
-                    pass
-        return code, output
+        return ops.run_script(name, script, self.windows, self.site.guest_operations.program_timeout_seconds, keep)
 
     # -- plan, apply, verify --------------------------------------------------------------------------------------
     def plan(self) -> RestorePlan:
@@ -187,13 +165,6 @@ def _guest_addresses(vm: Any) -> list[tuple[str, str | None]]:
 def _vcenter_addresses(vm: Any) -> list[str]:
     return [f"{address.ipAddress}/{address.prefixLength} ({address.origin or 'unknown origin'}) on MAC {nic.macAddress}"
             for nic in (vm.guest.net or []) if nic.ipConfig for address in nic.ipConfig.ipAddress or [] if ":" not in address.ipAddress]
-
-
-def _decode_log(data: bytes) -> str:
-    """Windows PowerShell 5.1's *> (Out-File) writes UTF-16LE with a BOM; the Linux scripts' logs are UTF-8."""
-    if data.startswith(codecs.BOM_UTF16_LE):
-        return data[len(codecs.BOM_UTF16_LE):].decode("utf-16-le", "replace")
-    return data.decode("utf-8-sig", "replace")
 
 
 def _tail(output: str, lines: int = 5) -> str:

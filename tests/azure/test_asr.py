@@ -1,4 +1,4 @@
-"""asr.item_state, asr.recovery_point, azure.vm_running and guest.network_manager against the fake vault, both experiences."""
+"""asr.item_state, asr.recovery_point and azure.vm_running against the fake vault, both experiences."""
 
 from __future__ import annotations
 
@@ -160,12 +160,3 @@ def test_agents_not_ready_warn_right_after_boot_and_fail_later(modernized, tmp_p
     assert stuck.status is Status.FAIL
     assert "ASR's mobility agent in db01 has not registered since the failover" in stuck.message
     assert remediation_id(stuck) == "azure-vm-reach-config-server"
-
-
-def test_network_manager_reminder_for_linux_vms_only(classic, tmp_path):
-    classic.item("db01").os_type = "Windows"
-    run = run_checks(classic, tmp_path, "guest.network_manager")
-    linux = run.only(target="vm:app01")
-    assert linux.status is Status.WARN and "reinstall NetworkManager" in linux.message
-    assert remediation_id(linux) == "reinstall-network-manager"
-    assert run.only(target="vm:db01").status is Status.PASS

@@ -1,5 +1,5 @@
-"""Checks registered by their vCenter or SSH half, completed by ASR's view: mt.os_match and guest.ip_mode on the lab vCenter
-and the fake ARM together, mt.version of a Windows master target from its registration with the configuration server.
+"""Checks registered by their vCenter or SSH half, completed by ASR's view: mt.os_match, guest.ip_mode and
+guest.network_manager on the lab vCenter and the fake ARM together, mt.version of a Windows master target from its registration with the configuration server.
 
 Facts are gathered as `failback check --only` does (SiteAccess): the optional Azure source must come along by itself."""
 
@@ -130,3 +130,17 @@ def test_mt_version_of_a_windows_master_target_newer_than_the_servers_fails(clas
     assert result.status is Status.FAIL
     assert "newer than the configuration server's 9.54.6652.1 and the process server's 9.54.6652.1" in result.message
     assert result.remediation["id"] == "align-master-target-version"
+
+
+# -- guest.network_manager --------------------------------------------------------------------------------------------
+def test_network_manager_takes_the_os_asr_replicates_where_it_cannot_look_inside(both):
+    lab, azure = both
+    hide_os_from_vcenter(lab, APP)
+    hide_os_from_vcenter(lab, "db01")
+    azure.item("db01").os_type = "Windows"
+    results = gather_and_judge(lab.site_path, "guest.network_manager")
+    linux = results[f"vm:{APP}"]
+    assert linux.status is Status.WARN, linux.message
+    assert f"{APP} runs Linux ({azure.item(APP).distro}): could not look inside (the VM is poweredOff)" in linux.message
+    assert linux.remediation["id"] == "guest-operations-access"
+    assert results["vm:db01"].status is Status.PASS and "runs Windows" in results["vm:db01"].message

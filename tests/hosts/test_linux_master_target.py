@@ -105,9 +105,18 @@ def test_centos_with_the_extras_installed_passes(master_target, check):
 # -- mt.retention -----------------------------------------------------------------------------------------------------
 def test_a_retention_volume_of_its_own_with_room_passes(master_target, check):
     ubuntu_master_target(master_target.scenario)
-    result = check("mt.retention", policy={"retention_min_free_gb": 150})
+    result = check("mt.retention")
     assert result.status is Status.PASS, result.message
-    assert result.evidence["free_gb"] == 200.0 and result.evidence["fstab"] == "/dev/sdb1 ext4"
+    assert result.evidence["free_gb"] == 1100.0 and result.evidence["fstab"] == "/dev/sdb1 ext4"
+    assert result.evidence["min_free_gb"] == 1024, "by default the policy follows ASR's 1 TB retention disk"
+
+
+def test_a_retention_volume_below_asr_guidance_fails_unless_the_site_asks_for_less(master_target, check):
+    ubuntu_master_target(master_target.scenario, retention_free="200g")
+    result = check("mt.retention")
+    assert result.status is Status.FAIL and "has 200.0 GB free; the policy asks for 1024 GB" in result.message
+    assert result.remediation["id"] == "prepare-retention-volume"
+    assert check("mt.retention", policy={"retention_min_free_gb": 150}).status is Status.PASS
 
 
 def test_a_small_retention_volume_fails(master_target, check):

@@ -306,7 +306,7 @@ def test_admin_shapes_vms_over_soap(admin):
     assert "snapshot" not in admin.read(vm, "snapshot")
 
     admin.set_extra_config(vm_name, "disk.EnableUUID", "TRUE")
-    admin.add_pvscsi_controller(vm_name)
+    admin.add_controller(vm_name, "pvscsi")
     admin.set_guest_id(vm_name, "windows9Server64Guest")
     admin.set_memory_mb(vm_name, 3072)
     config = admin.read(vm, "config.extraConfig", "config.guestId", "config.hardware.memoryMB", "config.hardware.device")

@@ -62,7 +62,7 @@ def test_errors_new_since_the_baseline_exit_3(capsys, tmp_path, last_run):
     last_run["results"] = [r for r in last_run["results"] if r["status"] != "error"]
     code, _, err = check_against(capsys, write(tmp_path, last_run))
     assert code == ExitCode.ERROR
-    assert "18 new or worse problem(s)" in err and "new -> error: mt.version site:lab-classic" in err
+    assert "19 new or worse problem(s)" in err and "new -> error: mt.version site:lab-classic" in err
 
 
 def test_a_baseline_that_does_not_exist_yet_knows_no_problem(capsys, tmp_path):
