@@ -585,6 +585,29 @@ _ENTRIES = (
         ),
         (_ASR_VMWARE_FAILBACK,),
     ),
+    Remediation(
+        "size-azure-process-server",
+        "Run the process server in Azure where and as failback needs it",
+        (
+            "Found: {problems}.",
+            "Deploy it in the virtual network of the failed-over VMs (one per network when several were used), as an Azure VM of "
+            "at least {min_cores} cores (Microsoft sizes it Standard_D8s_v3 or larger for failback), and register it with the "
+            "configuration server.",
+            "A saturated process server (CPU or memory at {max_percent}% or more): resize the VM, or reprotect the VMs in "
+            "smaller batches.",
+        ),
+        (_ASR_VMWARE_FAILBACK, "https://learn.microsoft.com/azure/site-recovery/vmware-azure-set-up-process-server-azure"),
+    ),
+    Remediation(
+        "one-master-target-per-group",
+        "Fail the VMs of replication group {group} back through one master target",
+        (
+            "Now: {master_targets}.",
+            "The VMs of a multi-VM replication group fail back together: give them one master target of their OS family (the "
+            "same master_target in their [[vms]] entries), or take a VM out of the group before failback.",
+        ),
+        (_ASR_REPROTECT,),
+    ),
     # What `failback run` needs to choose the ids of a request, when the facts leave no single verified choice.
     Remediation(
         "set-azure-process-server",

@@ -31,7 +31,10 @@ def _fields(template: str) -> set[str]:
 
 def _known_sentences(template: str, values: dict[str, Any]) -> str | None:
     """The sentences of a step whose every field is known, rendered; None when none is left."""
-    kept = [sentence for sentence in re.split(r"(?<=[.:;])\s+", template) if _fields(sentence) <= values.keys()]
+    sentences = re.split(r"(?<=[.:;])\s+", template)
+    kept = [sentence for index, sentence in enumerate(sentences) if _fields(sentence) <= values.keys()
+            # a label ("Found:") whose content was dropped says nothing
+            and not (sentence.endswith(":") and (index + 1 == len(sentences) or not _fields(sentences[index + 1]) <= values.keys()))]
     return _render(" ".join(kept), values) if kept else None
 
 

@@ -98,9 +98,12 @@ class RunOutcome:
 
 
 def unresolved_hint(unresolved: Unresolved, target: str) -> dict[str, Any]:
-    """What to do when a request has no verified choice for an id: the catalog's remediation, the missing fact first."""
-    return {"code": None, **catalog.get(unresolved.remediation_id).for_finding(target, {"missing": unresolved.missing},
-                                                                                f"Before failback can send {unresolved.step}")}
+    """What to do when a request has no verified choice for an id: the missing fact, then the catalog's remediation."""
+    hint = catalog.get(unresolved.remediation_id).for_finding(target, {"missing": unresolved.missing},
+                                                              f"Before failback can send {unresolved.step}")
+    if not any(unresolved.missing in step for step in hint["steps"]):
+        hint["steps"] = [f"{unresolved.missing}.", *hint["steps"]]
+    return {"code": None, **hint}
 
 
 def hints_for(errors: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""network.azure_path: from Azure (the process server's VM, or a failed-over VM), Network Watcher reaches the
-configuration server/appliance on its control port and the master targets (appliance) on the data port.
+"""network.azure_path: from Azure, Network Watcher reaches the configuration server/appliance on its control port and the
+master targets (appliance) on the data port. Classic failback data flows from the process server in Azure (its VM is
+found by [process_server]'s address), modernized from the failed-over VMs; [azure] path_from names others.
 
 Collection ran the connectivity checks; this judges the stored answers and names the hop where the path stops, with
 the issues Network Watcher saw there (an NSG rule, a user-defined route, a guest firewall...).
@@ -12,7 +13,7 @@ from typing import Any
 
 from failback.checks.azure.view import AzureView, not_verified
 from failback.checks.facts import Facts
-from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.model import BOTH, CheckMeta, Experience, Gate, Result, Severity, Status
 from failback.checks.registry import register
 
 AZURE_PATH = CheckMeta(
@@ -36,8 +37,11 @@ def network_azure_path(facts: Facts) -> Iterator[Result]:
                      "the site file names no [config_server] and no master target: there is nothing to test the path to")
         return
     if not view.path_sources:
+        classic = view.site.experience is Experience.CLASSIC
         yield Result(AZURE_PATH.id, view.site_target, Status.WARN,
-                     "no Azure VM to test the path from: name one in [azure] path_from (classic: the process server's VM)")
+                     "no Azure VM to test the path from: " + (
+                         "the process server in Azure ([process_server]) is not an Azure VM failback can find; name its VM in "
+                         "[azure] path_from" if classic else "name one in [azure] path_from"))
         return
     several = len(view.path_sources) > 1
     for vm_id in view.path_sources:

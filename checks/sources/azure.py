@@ -7,7 +7,9 @@ What it reads, every call on one bounded pool, each following up as soon as its 
   recovery points when it replicates back, its Azure VM (power, agent, NICs), the effective security rules of those
   NICs (once per NSG and subnet pair: NICs that share both share their rules);
 - each VPN connection (tunnels; BGP peers from its gateway) and ExpressRoute circuit the site names;
-- Network Watcher's connectivity check from an Azure VM to the configuration server/appliance and the data ports.
+- Network Watcher's connectivity check from an Azure VM to the configuration server/appliance and the data ports: on
+  classic sites from the process server in Azure (the VM holding [process_server]'s address, its size's cores too),
+  which failback data flows through; on modernized sites from a failed-over VM.
 
 Signing in must work, or the source fails and every Azure check says why. A vault that cannot be read (a wrong name,
 no access) is recorded as `vault_failure`: the checks that read the vault say so, while the VPN connections and
@@ -24,7 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from failback.checks.model import Experience
-from failback.checks.site import Site
+from failback.checks.azure.view import same_host
+from failback.checks.site import Site, is_ip_address
 from failback.checks.sources.azure_asr import (
     REVERSE_PROVIDERS,
     container_mapping_facts,
@@ -114,6 +117,8 @@ class _Collection:
         self._wanted_nics: set[str] = set()
         self._requested: set[str] = set()  # "vm:<id>", "nics:<sub>/<group>", "security:<key>", "bgp:<id>", "lng:<id>"
         self.path_sources: set[str] = set()
+        self.process_server_vm: dict[str, Any] | None = None  # classic: the process server in Azure as an Azure VM
+        self.vm_sizes: dict[str, dict[str, Any]] = {}  # region -> {"cores": size name -> cores}, for the regions of VMs read
         self.connectivity: list[dict[str, Any]] = []
         # The network the site names.
         self.connections: dict[str, dict[str, Any]] = {}
@@ -187,6 +192,8 @@ class _Collection:
     def _list_fabrics(self) -> None:
         fabrics = self.session.asr.replication_fabrics
         self.fabrics = self._vault_call(lambda: [fabric_facts(fabric) for fabric in fabrics.list(**self._vault_args())])
+        if self.site.experience is Experience.CLASSIC and self.site.process_server is not None:
+            self.fanout.start(self._find_process_server_vm)
 
     def _list_items(self) -> None:
         items = self.session.asr.replication_protected_items
@@ -242,8 +249,9 @@ class _Collection:
                 item["azure_vm_id"] = resource_id(self.settings.subscription_id, self.settings.vm_resource_group, VM_TYPE,
                                                   item["friendly_name"])
                 item["azure_vm_id_from"] = "[azure] vm_resource_group"
-        if not self.settings.path_from:
-            # One failed-over VM proves the path from its network; the site names more in path_from.
+        if not self.settings.path_from and self.site.experience is Experience.MODERNIZED:
+            # One failed-over VM proves the path from its network; the site names more in path_from. (Classic data flows
+            # from the process server in Azure instead: _find_process_server_vm.)
             first = next((item["azure_vm_id"] for item in subjects if item.get("azure_vm_id")), None)
             if first:
                 with self.lock:
@@ -261,6 +269,43 @@ class _Collection:
                                                        replicated_protected_item_name=item["name"], **self._vault_args()))))
         self.recovery_points[item["id"].lower()] = found
 
+    # -- the process server in Azure (classic) ------------------------------------------------------------------------------
+    def process_server_addresses(self) -> list[str]:
+        """[process_server]'s address, and those ASR lists for the process server it names."""
+        wanted = self.site.process_server
+        addresses = {wanted.host} if is_ip_address(wanted.host) else set()
+        for fabric in self.fabrics:
+            for server in fabric["process_servers"]:
+                if same_host(wanted.host, server["name"], *server["ip_addresses"]):
+                    addresses.update(server["ip_addresses"])
+        return sorted(addresses)
+
+    def _find_process_server_vm(self) -> None:
+        """The Azure VM whose NIC holds the process server's address: one listing of the subscription's NICs, since the
+        process server may sit in any resource group of the failed-over VMs' network."""
+        addresses = self.process_server_addresses()
+        subscription = self.settings.subscription_id
+        interfaces = self.session.network(subscription).network_interfaces
+        found = self._record(f"subscription {subscription} (asked for its network interfaces, to find the process server's VM)",
+                             lambda: [nic_facts(nic) for nic in interfaces.list_all()])
+        if isinstance(found, dict):
+            self.process_server_vm = {"addresses": addresses, **found}
+            return
+        nic = next((nic for nic in found if any(config["private_ip"] in addresses for config in nic["ip_configurations"])), None)
+        self.process_server_vm = {"addresses": addresses, "nic_id": nic["id"] if nic else None, "vm_id": nic["vm_id"] if nic else None}
+        if nic is None or not nic["vm_id"]:
+            return
+        if not self.settings.path_from:
+            with self.lock:
+                self.path_sources.add(nic["vm_id"].lower())
+        self._want_vm(nic["vm_id"])  # its NICs follow, as any VM's do
+
+    def _list_vm_sizes(self, subscription_id: str, location: str) -> None:
+        sizes = self.session.compute(subscription_id).virtual_machine_sizes
+        found = self._record(f"region {location} (asked for its VM sizes)",
+                             lambda: {"cores": {size.name: size.number_of_cores for size in sizes.list(location)}})
+        self.vm_sizes[location.lower()] = found
+
     # -- Azure VMs, NICs, effective security rules, the path from Azure ----------------------------------------------------
     def _want_vm(self, vm_id: str) -> None:
         if self._once(f"vm:{vm_id.lower()}"):
@@ -277,6 +322,9 @@ class _Collection:
         self.vms[vm_id.lower()] = {"id": vm_id, **found}
         if "error" in found:
             return
+        if self.site.experience is Experience.CLASSIC and self._once(f"sizes:{found['location']}".lower()):
+            # One listing per region gives the cores of every size there (the process server's VM among them).
+            self.fanout.start(self._list_vm_sizes, vm.subscription_id, found["location"])
         for nic_id in found["nic_ids"]:
             self._want_nic(nic_id)
         if vm_id.lower() in self.path_sources:
@@ -447,6 +495,8 @@ class _Collection:
             "security": dict(sorted(self.security.items())),
             "destinations": self.destinations(),
             "path_sources": sorted(self.path_sources),
+            "process_server_vm": self.process_server_vm,
+            "vm_sizes": self.vm_sizes,
             "connectivity": sorted(self.connectivity, key=lambda record: (record["source_vm"], record["address"], record["port"])),
             "vpn_connections": self.connections,
             "local_gateways": self.local_gateways,

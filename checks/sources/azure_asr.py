@@ -60,6 +60,9 @@ def _classic_process_server(server: Any) -> dict[str, Any]:
         "total_space_bytes": server.total_space_in_bytes,
         "available_space_bytes": server.available_space_in_bytes,
         "health_errors": health_errors(server.health_errors),
+        "cpu_load_percent": _number(server.cpu_load),
+        "memory_total_bytes": server.total_memory_in_bytes,
+        "memory_available_bytes": server.available_memory_in_bytes,
     }
 
 
@@ -181,6 +184,7 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
                             for nic in details.vm_nics or [] for config in nic.ip_configs or []],
             # Where replication to Azure keeps its data and logs: the reprotect back to Azure uses them again.
             "storage_account_id": details.recovery_azure_storage_account,
+            "replication_group": details.multi_vm_group_name,
             "log_storage_account_ids": [details.recovery_azure_log_storage_account_id] if details.recovery_azure_log_storage_account_id else [],
         }
     if provider == "InMage":

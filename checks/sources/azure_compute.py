@@ -23,6 +23,7 @@ def vm_facts(vm: Any) -> dict[str, Any]:
         "name": vm.name,
         "location": vm.location,
         "os_type": text(storage.os_disk.os_type) if storage and storage.os_disk else None,
+        "size": text(vm.hardware_profile.vm_size) if vm.hardware_profile else None,
         "power_state": power.code.split("/", 1)[1] if power else None,
         "provisioning_state": text(vm.provisioning_state),
         "started": when(provisioned.time) if provisioned else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from failback.lab.fake_arm.routes import GROUP, Request, Response, iso, member, resource_group, route
+from failback.lab.fake_arm.routes import GROUP, SUBSCRIPTION, Request, Response, iso, member, resource_group, route
 from failback.lab.fake_arm.state import VirtualMachine, utc_now
 
 _VMS = "Microsoft.Compute/virtualMachines"
@@ -35,7 +35,7 @@ def render_vm(vm: VirtualMachine, with_instance_view: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "vmId": vm.id.rsplit("/", 1)[-1],
         "provisioningState": "Succeeded",
-        "hardwareProfile": {"vmSize": "Standard_D2s_v3"},
+        "hardwareProfile": {"vmSize": vm.size},
         "storageProfile": {"osDisk": {"osType": vm.os_type, "name": f"{vm.name}-osdisk", "createOption": "Attach"}},
         "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": index == 0}}
                                                  for index, nic_id in enumerate(vm.nic_ids)]},
@@ -74,3 +74,15 @@ def _start_vm(arm, request: Request) -> Response:
     vm = member(group.vms, request.params["name"], _VMS, group)
     vm.power_state, vm.agent_status, vm.started_at = "running", "Ready", utc_now()
     return Response(200, None)
+
+
+# Real sizes' shapes (name, cores, memory), as Microsoft.Compute lists them per region.
+VM_SIZES = (("Standard_D2s_v3", 2, 8192), ("Standard_D4s_v3", 4, 16384), ("Standard_D8s_v3", 8, 32768),
+            ("Standard_D16s_v3", 16, 65536), ("Standard_F8s_v2", 8, 16384), ("Standard_A4_v2", 4, 8192))
+
+
+@route("GET", SUBSCRIPTION + r"/providers/Microsoft\.Compute/locations/(?P<location>[^/]+)/vmSizes")
+def _list_vm_sizes(arm, request: Request) -> Response:
+    return Response(200, {"value": [{"name": name, "numberOfCores": cores, "memoryInMB": memory, "maxDataDiskCount": 2 * cores,
+                                     "osDiskSizeInMB": 1047552, "resourceDiskSizeInMB": 16384 * cores // 2}
+                                    for name, cores, memory in VM_SIZES]})

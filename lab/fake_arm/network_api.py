@@ -11,7 +11,7 @@ import ipaddress
 from functools import cache
 from typing import Any
 
-from failback.lab.fake_arm.routes import NETWORK, ArmError, Request, Response, iso, member, paged, resource_group, route
+from failback.lab.fake_arm.routes import NETWORK, SUBSCRIPTION, ArmError, Request, Response, iso, member, paged, resource_group, route
 from failback.lab.fake_arm.state import (
     Circuit,
     LocalNetworkGateway,
@@ -142,6 +142,13 @@ def render_nic(nic: NetworkInterface) -> dict[str, Any]:
 def _list_nics(arm, request: Request) -> Response:
     group = resource_group(arm, request)
     return paged(request, [render_nic(nic) for nic in group.nics.values()], arm.page_size)
+
+
+@route("GET", SUBSCRIPTION + r"/providers/Microsoft\.Network/networkInterfaces")
+def _list_all_nics(arm, request: Request) -> Response:
+    """Every NIC of the subscription, as network_interfaces.list_all() reads them."""
+    nics = [nic for group in arm.world.resource_groups.values() for nic in group.nics.values()]
+    return paged(request, [render_nic(nic) for nic in nics], arm.page_size)
 
 
 @route("GET", NETWORK + r"/networkInterfaces/(?P<name>[^/]+)")

@@ -66,6 +66,7 @@ MASTER_TARGET, MASTER_TARGET_IP = "mt01", "10.0.0.7"
 APPLIANCE, APPLIANCE_IP = "asr-appliance", "10.0.0.6"
 DATASTORE = "datastore1"
 FORWARD_POLICY, FAILBACK_POLICY = "policy-asr", "policy-asr-failback"
+REPLICATION_GROUP = "rg-app"
 CACHE_STORAGE, TARGET_STORAGE = "asrcache01", "asrtarget01"
 ON_PREM_BGP_PEER = "10.0.255.1"
 
@@ -214,7 +215,8 @@ def build_world(experience: str = "classic", vm_names: list[str] | tuple[str, ..
                          retention_volumes=[RetentionVolume("/mnt/retention")]),
         ]
         fabric.run_as_accounts = [RunAsAccount("vcenter-discovery"), RunAsAccount("linux-push-install")]
-        azure_vm(PROCESS_SERVER, PROCESS_SERVER_IP).os_type = "Windows"
+        process_server_vm = azure_vm(PROCESS_SERVER, PROCESS_SERVER_IP)
+        process_server_vm.os_type, process_server_vm.size = "Windows", "Standard_D8s_v3"  # 8 cores, as Microsoft sizes it
         forward, reverse = "InMageAzureV2", "InMage"
     else:
         fabric = vault.fabrics.add(Fabric("vmware-site-fabric", "vmware-site", "InMageRcm"))
@@ -232,6 +234,7 @@ def build_world(experience: str = "classic", vm_names: list[str] | tuple[str, ..
         vm = azure_vm(name, f"10.1.0.{10 + index % 240}")
         item = container.add_item(fabric, ProtectedItem(name, "InMageAzureV2", azure_vm_id=vm.id, source_ip_address=f"10.0.1.{10 + index % 240}"))
         item.log_storage_account_id = f"{storage}/{CACHE_STORAGE}"
+        item.multi_vm_group = REPLICATION_GROUP  # the application's VMs fail over consistently, together
         item.process_server_id = fabric.process_servers[0].id  # replication to Azure went through the on-prem process server
         if experience == "classic":
             item.master_target_id = fabric.master_targets[0].id

@@ -91,6 +91,9 @@ class ProcessServer:
     health: str = "Normal"
     health_errors: list[HealthIssue] = field(default_factory=list)
     in_azure: bool = False  # an Azure VM in the failed-over VMs' network: classic failback replicates through it
+    cpu_load_percent: int = 25
+    total_memory_bytes: int = 32 * 1024**3
+    available_memory_bytes: int = 20 * 1024**3
     id: str = field(default_factory=new_guid)
 
 
@@ -206,6 +209,7 @@ class ProtectedItem:
     storage_account_id: str | None = None
     log_storage_account_id: str | None = None
     run_as_account_id: str | None = None
+    multi_vm_group: str | None = None  # the replication group: its VMs fail over (and back) consistently, together
     agent_version: str = "9.54.6652.1"
     agent_last_heartbeat: dt.datetime = field(default_factory=_recent)
     agent_registered_after_failover: bool = True
@@ -499,6 +503,7 @@ class VirtualMachine:
     agent_version: str = "2.10.0.8"
     started_at: dt.datetime = field(default_factory=lambda: minutes_ago(60))
     nic_ids: list[str] = field(default_factory=list)
+    size: str = "Standard_D2s_v3"
     id: str = ""
 
 

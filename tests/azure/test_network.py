@@ -134,7 +134,9 @@ def test_nsg_allowing_the_flows_passes_and_rules_are_read_once_per_nsg_and_subne
     run = run_checks(classic, tmp_path, "network.nsg")
     assert {r.target: r.status for r in run.results} == {"vm:app01": Status.PASS, "vm:db01": Status.PASS, "vm:ps01": Status.PASS}
     assert len(classic.arm.calls("effectiveNetworkSecurityGroups", "POST")) == 1, "three NICs share one subnet and NSG"
-    assert len(classic.arm.calls("/networkInterfaces", "GET")) == 1, "NICs are listed once per resource group"
+    listings = [call.path for call in classic.arm.calls("/networkInterfaces", "GET")]
+    assert len([path for path in listings if "/resourceGroups/" in path]) == 1, "NICs are listed once per resource group"
+    assert len([path for path in listings if "/resourceGroups/" not in path]) == 1, "and once in the subscription, for the process server's VM"
 
 
 def test_nsg_denying_the_data_port_fails_naming_the_rule(classic, tmp_path):

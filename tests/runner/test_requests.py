@@ -14,7 +14,7 @@ import pytest
 
 from failback.lab.fake_arm import scenarios
 from failback.lab.fake_arm.scenarios import start_lab
-from failback.lab.fake_arm.state import ReprotectAgent
+from failback.lab.fake_arm.state import ReprotectAgent, RetentionVolume
 from tests.runner.conftest import RunLab, host_level_waivers, write_run_site
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "site.toml"
@@ -162,7 +162,7 @@ def test_modernized_failback_picks_the_reprotect_agent_that_sees_the_datastore(l
 
 
 @pytest.mark.parametrize("experience", ["classic", "modernized"])
-def test_no_verified_choice_refuses_before_any_write(lab, tmp_path, experience):
+def test_a_failback_policy_the_vault_does_not_associate_stops_at_the_gate(lab, tmp_path, experience):
     run = _lab(lab, tmp_path, experience, recovery_plan=False)
     try:
         # The failback policy exists but is not associated with the items' container: nothing the vault holds fits.
@@ -172,9 +172,27 @@ def test_no_verified_choice_refuses_before_any_write(lab, tmp_path, experience):
         assert "CANNOT SEND: the vault associates no" in plan.stdout and "Associate the replication policy" in plan.stdout
         done = run.failback("--apply", "--yes")
         assert done.returncode == 1
-        assert "failback sends nothing it cannot vouch for" in done.stdout
-        assert "New-AzRecoveryServicesAsrProtectionContainerMapping" in done.stdout, "the remediation is shown"
+        assert "asr.failback_policy" in done.stdout and "STOP gate:reprotect" in done.stdout
         assert _writes(run) == [] and run.azure.arm.actions.submitted == [], "nothing was sent"
+    finally:
+        run.azure.arm.stop()
+
+
+def test_no_verified_choice_refuses_before_any_write_even_when_the_gate_passes(lab, tmp_path):
+    run = _lab(lab, tmp_path, "classic", recovery_plan=False)
+    try:
+        # mt01 reports two retention volumes, neither the Linux one by ASR's setup: which one is not for failback to guess.
+        # (mt.retention reads them over SSH, a host-level check these runs waive: the gate passes.)
+        run.azure.master_target().retention_volumes = [RetentionVolume("/mnt/ret-a"), RetentionVolume("/mnt/ret-b")]
+        plan = run.failback("--plan")
+        assert plan.returncode == 1 and "CANNOT SEND: mt01 reports retention volumes /mnt/ret-a, /mnt/ret-b" in plan.stdout
+        done = run.failback("--apply", "--yes")
+        assert done.returncode == 1
+        assert "failback sends nothing it cannot vouch for" in done.stdout and "set [azure] retention_drive" in done.stdout
+        assert "Before failback can send reprotect:app01" in done.stdout, "the remediation is shown"
+        assert _writes(run) == [] and run.azure.arm.actions.submitted == [], "nothing was sent"
+        journal = [json.loads(line) for line in next(run.state_dir.glob("*/journal.jsonl")).read_text().splitlines()]
+        assert [entry["event"] for entry in journal if entry["step"] == "gate:reprotect"][-2:] == ["refused", "stopped"]
     finally:
         run.azure.arm.stop()
 
@@ -186,6 +204,8 @@ def test_classic_site_without_the_azure_process_server_is_refused_before_any_wri
         run.site_path.write_text(re.sub(r'\[process_server\]\nhost = "[^"]+"\n', "", text))
         done = run.failback("--apply", "--yes")
         assert done.returncode == 1
-        assert "names no [process_server]" in done.stdout and _writes(run) == []
+        assert "names no [process_server]" in done.stdout and "STOP gate:reprotect" in done.stdout and _writes(run) == []
     finally:
         run.azure.arm.stop()
+
+
