@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from failback.lab.fake_arm import asr_contract
-from failback.lab.fake_arm.asr_api import item_id, job_named, render_item, vault_id, vault_of
+from failback.lab.fake_arm.asr_api import item_id, job_named, plan_named, render_item, vault_id, vault_of
 from failback.lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Response, iso, route
 from failback.lab.fake_arm.stages import experience_of, set_stage, stage_of
 from failback.lab.fake_arm.state import Job, JobError, ProtectedItem
@@ -224,9 +224,7 @@ def _start(arm, request: Request) -> Response:
 @route("POST", VAULT + r"/replicationRecoveryPlans/(?P<plan>[^/]+)/(?P<verb>unplannedFailover|plannedFailover|failoverCommit)")
 def _start_plan(arm, request: Request) -> Response:
     group, vault = vault_of(arm, request)
-    plan = vault.plans.get(request.params["plan"])
-    if plan is None:
-        raise ArmError(404, "RecoveryPlanNotFound", f"Recovery plan {request.params['plan']} not found.")
+    plan = plan_named(vault, request.params["plan"])
     verb = next(name for name in _VERBS if name.lower() == request.params["verb"].lower())
     if verb != "failoverCommit":
         asr_contract.check_body(f"plan:{verb}", request.body)

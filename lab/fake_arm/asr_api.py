@@ -362,6 +362,13 @@ def _get_fabric(arm, request: Request) -> Response:
     return Response(200, render_fabric(group, vault, _fabric(vault, request)))
 
 
+def plan_named(vault: Vault, name: str) -> RecoveryPlan:
+    plan = vault.plans.get(name)
+    if plan is None:
+        raise ArmError(404, "RecoveryPlanNotFound", f"Recovery plan {name} was not found in vault {vault.name}.")
+    return plan
+
+
 def job_named(vault: Vault, name: str) -> Job:
     job = vault.jobs.get(name)
     if job is None:
@@ -456,10 +463,7 @@ def _list_plans(arm, request: Request) -> Response:
 @route("GET", VAULT + r"/replicationRecoveryPlans/(?P<plan>[^/]+)")
 def _get_plan(arm, request: Request) -> Response:
     group, vault = vault_of(arm, request)
-    plan = vault.plans.get(request.params["plan"])
-    if plan is None:
-        raise ArmError(404, "RecoveryPlanNotFound", f"Recovery plan {request.params['plan']} was not found in vault {vault.name}.")
-    return Response(200, render_plan(group, vault, plan))
+    return Response(200, render_plan(group, vault, plan_named(vault, request.params["plan"])))
 
 
 # -- policies and their associations ---------------------------------------------------------------------------------------
