@@ -132,6 +132,8 @@ class DemoSite:
         fabric = self.azure.fabric
         fabric.config_server.ip_address = "127.0.0.1"
         next(ps for ps in fabric.process_servers if ps.name == scenarios.PROCESS_SERVER).ip_address = "127.0.0.2"
+        # ...and the process server's VM in Azure holds that address (ps.azure_vm finds it by it).
+        self.azure.world.group(scenarios.RECOVERY_GROUP).nics[f"{scenarios.PROCESS_SERVER}-nic"].private_ip = "127.0.0.2"
         nsg.rules.append(SecurityRule("Allow-Demo-Master-Target", 120, "Outbound", "Allow", "Tcp", "*", "127.0.0.0/8"))
         lines = [
             'name = "demo-classic"',
