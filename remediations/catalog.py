@@ -476,6 +476,31 @@ _ENTRIES = (
         (_ASR_VMWARE_FAILBACK,),
     ),
     Remediation(
+        "resync-protected-item",
+        "Resynchronise {target_name}'s replication before failing over",
+        (
+            "ASR: resyncRequired {resync_required}, resyncState {resync_state}.",
+            "Vault > Replicated items > {target_name} > Resynchronize (REST: POST .../replicationProtectedItems/<item>/"
+            "repairReplication), then wait until the item shows Protected and a new recovery point arrives.",
+            "A resynchronisation that does not progress: check the appliance's process server and reprotect agent "
+            "(appliance.health) and the item's health errors (asr.item_state).",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "retry-planned-failover",
+        "Resolve {target_name}'s failed planned failover, then run it again",
+        (
+            "ASR: its last planned failover, started {last_planned_failover_started}, {last_planned_failover_status}.",
+            "Read the failed job's error (vault > Site Recovery jobs, or asr.item_state's evidence) and fix its cause first.",
+            "Run the planned failover again (vault > Replicated items > {target_name} > Planned failover; PowerShell: "
+            "Start-AzRecoveryServicesAsrPlannedFailoverJob -Direction RecoveryToPrimary), or, where the item is left in a "
+            "failover state, Cancel failover (REST: POST .../failoverCancel) and start over.",
+            "An item that also needs resynchronisation: resynchronise it first (resync-protected-item).",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
         "start-azure-vm",
         "Start Azure VM {target_name} and let its agents report (ASR error 78093)",
         (

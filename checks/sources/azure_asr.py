@@ -206,6 +206,9 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
             "disk_bytes": _disk_bytes(details.protected_disks, "capacity_in_bytes"),
             "agent": {"version": agent.version if agent else None, "last_heartbeat": when(agent.last_heartbeat_utc) if agent else None,
                       "registered_after_failover": details.is_agent_registration_successful_after_failover},
+            # ASR's own words: resyncRequired is the string "true" or "false", resyncState an extensible enum.
+            "resync": {"required": text(details.resync_required), "state": text(details.resync_state),
+                       "progress_percent": details.resync_progress_percentage},
         }
         if provider == "InMageRcm":
             facts.update({
@@ -223,6 +226,8 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
                 "azure_vm_id": details.azure_virtual_machine_id,
                 "reprotect_agent_id": details.reprotect_agent_id,
                 "target_datastore": details.target_data_store_name,
+                "last_planned_failover": {"status": text(details.last_planned_failover_status),
+                                          "started": when(details.last_planned_failover_start_time)},
             })
         return facts
     return {}

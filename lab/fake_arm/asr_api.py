@@ -223,6 +223,7 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
     agent = {"version": item.agent_version, "lastHeartbeatUtc": heartbeat, "distroName": item.distro, "osFamilyName": item.os_type}
     if item.provider == "InMageRcm":
         return {
+            **_resync(item),
             "instanceType": "InMageRcm",
             "osType": item.os_type,
             "processServerId": item.process_server_id,
@@ -236,8 +237,11 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "isAgentRegistrationSuccessfulAfterFailover": item.agent_registered_after_failover,
         }
     return {
+        **_resync(item),
         "instanceType": "InMageRcmFailback",
         "osType": item.os_type,
+        "lastPlannedFailoverStatus": item.last_planned_failover_status,
+        "lastPlannedFailoverStartTime": iso(item.last_planned_failover_start),
         "azureVirtualMachineId": item.azure_vm_id,
         "reprotectAgentId": item.reprotect_agent_id,
         "targetDataStoreName": item.target_datastore,
@@ -247,6 +251,12 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
         "mobilityAgentDetails": {key: value for key, value in agent.items() if key in ("version", "lastHeartbeatUtc")},
         "isAgentRegistrationSuccessfulAfterFailover": item.agent_registered_after_failover,
     }
+
+
+def _resync(item: ProtectedItem) -> dict[str, Any]:
+    """Modernized details' resynchronisation fields: ASR sends the flag as the string "true" or "false"."""
+    return {"resyncRequired": "true" if item.resync_required else "false", "resyncState": item.resync_state,
+            "resyncProgressPercentage": item.resync_progress_percent}
 
 
 def _vm_location(vm_id: str | None) -> tuple[str | None, str | None]:

@@ -210,6 +210,13 @@ class ProtectedItem:
     agent_last_heartbeat: dt.datetime = field(default_factory=_recent)
     agent_registered_after_failover: bool = True
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
+    # Modernized replication's own state: a resynchronisation it needs (InMageRcm, InMageRcmFailback), and how the last
+    # planned failover back on-premises ended (InMageRcmFailback: Succeeded | Failed | Cancelled | Unknown).
+    resync_required: bool = False
+    resync_state: str = "None"  # None | PreparedForResynchronization | StartedResynchronization
+    resync_progress_percent: int | None = None
+    last_planned_failover_status: str | None = None
+    last_planned_failover_start: dt.datetime | None = None
     name: str = field(default_factory=new_guid)
     # Set when added to a container.
     fabric_name: str = ""
