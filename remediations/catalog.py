@@ -578,6 +578,17 @@ _ENTRIES = (
         (_ASR_MODERNIZED_FAILBACK,),
     ),
     Remediation(
+        "reduce-reprotect-agent-disks",
+        "Keep reprotect agent {target_name} within 60 disks",
+        (
+            "Replicating back through it now: {replicating}; coming with reprotect: {incoming}; total {total} of {limit}.",
+            "Reprotect in batches: fail back and commit the VMs replicating back now, then reprotect the next ones.",
+            "Or deploy another replication appliance whose reprotect agent sees the VMs' datastores: failback run names, for "
+            "each VM, the least loaded healthy agent that sees its datastore.",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
         "reduce-master-target-disks",
         "Keep master target {target_name} within 60 disks",
         (

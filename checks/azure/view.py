@@ -48,6 +48,11 @@ class AzureView:
         """The protected items the failback is about, by name."""
         return self._vault("items")
 
+    @property
+    def reverse_items(self) -> list[dict[str, Any]]:
+        """Every item of the vault replicating back, the failback's own or not (provider, location, servers, disk count)."""
+        return self._vault("reverse_items")
+
     def missing_vms(self) -> list[str]:
         """[[vms]] names no protected item of the vault carries."""
         found = {(item["friendly_name"] or "").lower() for item in self.items}

@@ -58,6 +58,9 @@ OPERATION_TIMEOUT_FACTOR = 4
 VAULT_ONLY_STATUSES = (403, 404)
 # Modernized appliances take replication data on the process server's port.
 APPLIANCE_DATA_PORT = 9443
+# What the facts keep of every vault item replicating back, the failback's own or not: the servers it loads already.
+REVERSE_ITEM_KEYS = ("friendly_name", "provider", "active_location", "allowed_operations", "reprotect_agent_id", "master_target_id",
+                     "disk_count")
 
 
 class AzureSource:
@@ -435,6 +438,7 @@ class _Collection:
             },
             "fabrics": self.fabrics,
             "vault_item_count": len(self.items),
+            "reverse_items": [{key: item.get(key) for key in REVERSE_ITEM_KEYS} for item in self.items if item["provider"] in REVERSE_PROVIDERS],
             "items": items,
             "recovery_plan": self.plan,
             "jobs_error": self.jobs_error,
