@@ -501,6 +501,20 @@ _ENTRIES = (
         (_ASR_MODERNIZED_FAILBACK,),
     ),
     Remediation(
+        "failback-to-alternate-location",
+        "Fail {target_name} back to an alternate location: its disks grew in Azure",
+        (
+            "Grown in Azure: {resized}.",
+            "Failback to the original location writes into the on-premises disks, which are now too small, and Azure cannot "
+            "shrink a managed disk: fail back to an alternate location, a new VM whose disks take the Azure sizes.",
+            "ASR creates that new VM when the original VM is no longer on-premises: unregister (or rename) the original VM in "
+            "vCenter before reprotect, and keep its files until the failback is verified.",
+            "In the site file set recovery_location = \"alternate\" and the datastore to come back to in {target_name}'s [[vms]] "
+            "entry: datastore.free_space then counts the grown disks there.",
+        ),
+        (_ASR_REPROTECT, _ASR_MODERNIZED_FAILBACK),
+    ),
+    Remediation(
         "start-azure-vm",
         "Start Azure VM {target_name} and let its agents report (ASR error 78093)",
         (

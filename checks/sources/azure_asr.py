@@ -165,6 +165,21 @@ def _disk_bytes(disks: Any, attribute: str) -> int:
     return sum(getattr(disk, attribute, None) or 0 for disk in disks or [])
 
 
+def _protected_disks(provider: str | None, details: Any) -> list[dict[str, Any]]:
+    """Each disk replicated to Azure: its id and name as ASR reports them, its size on-premises, and the Azure managed disk
+    failover made of it (InMageAzureV2 names it in protectedManagedDisks by the same diskId, InMageRcm by its ARM id)."""
+    if provider == "InMageAzureV2":
+        azure_names = {disk.disk_id: disk.target_disk_name for disk in _objects(details.protected_managed_disks)}
+        return [{"id": disk.disk_id, "name": disk.disk_name, "capacity_bytes": disk.disk_capacity_in_bytes,
+                 "os_disk": bool(details.os_disk_id) and disk.disk_id == details.os_disk_id,
+                 "azure_disk_name": azure_names.get(disk.disk_id), "azure_disk_id": None} for disk in _objects(details.protected_disks)]
+    if provider == "InMageRcm":
+        return [{"id": disk.disk_id, "name": disk.disk_name, "capacity_bytes": disk.capacity_in_bytes,
+                 "os_disk": (disk.is_os_disk or "").lower() == "true", "azure_disk_name": None,
+                 "azure_disk_id": disk.target_managed_disk_id} for disk in _objects(details.protected_disks)]
+    return []
+
+
 def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
     """What each provider tells about the VM: OS, its Azure VM, disks, servers it uses, its mobility agent."""
     if provider == "InMageAzureV2":
@@ -267,6 +282,7 @@ def item_facts(item: Any) -> dict[str, Any]:
         "health_errors": health_errors(properties.health_errors),
         "current_scenario": _scenario(properties.current_scenario),
         **_provider_facts(provider, details),
+        "protected_disks": _protected_disks(provider, details),
     }
 
 

@@ -308,6 +308,7 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
                 "datastore": _ref(getattr(device.backing, "datastore", None)),
                 "thin": getattr(device.backing, "thinProvisioned", None),
                 "allocated_bytes": allocated.get(device.key),
+                "uuid": getattr(device.backing, "uuid", None),  # the disk's own UUID, by which the modernized appliance knows it
             }
             for device in devices
             if isinstance(device, vim.vm.device.VirtualDisk)

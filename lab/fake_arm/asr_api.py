@@ -22,6 +22,7 @@ from failback.lab.fake_arm.state import (
     ProtectedItem,
     RecoveryPlan,
     Vault,
+    managed_disk_id,
     utc_now,
 )
 
@@ -180,8 +181,21 @@ def render_container(group, vault: Vault, fabric: Fabric, container: Container) 
 
 
 def _disks(item: ProtectedItem, capacity_key: str) -> list[dict[str, Any]]:
-    return [{"diskId": f"disk-{index}", "diskName": f"{item.friendly_name}-disk{index}", capacity_key: size * 1024**3}
+    return [{"diskId": item.source_disk_id(index), "diskName": f"{item.friendly_name}-disk{index}", capacity_key: size * 1024**3}
             for index, size in enumerate(item.disk_sizes_gb)]
+
+
+def _managed_disks(item: ProtectedItem) -> list[dict[str, Any]]:
+    """InMageAzureV2's protectedManagedDisks: the Azure disk failover created for each protected disk, by its name."""
+    return [{"diskId": item.source_disk_id(index), "targetDiskName": item.azure_disk_name(index), "replicaDiskType": "Standard_LRS"}
+            for index in range(len(item.disk_sizes_gb))]
+
+
+def _rcm_disks(item: ProtectedItem) -> list[dict[str, Any]]:
+    """InMageRcm's protectedDisks: each names its Azure disk by id (once failed over) and its cache storage account."""
+    return [{**disk, "isOSDisk": "true" if index == 0 else "false", "logStorageAccountId": item.log_storage_account_id,
+             "targetManagedDiskId": managed_disk_id(item.azure_vm_id, item.azure_disk_name(index)) if item.azure_vm_id else None}
+            for index, disk in enumerate(_disks(item, "capacityInBytes"))]
 
 
 def _provider_details(item: ProtectedItem) -> dict[str, Any]:
@@ -203,6 +217,8 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "recoveryAzureStorageAccount": item.storage_account_id,
             "recoveryAzureLogStorageAccountId": item.log_storage_account_id,
             "protectedDisks": _disks(item, "diskCapacityInBytes"),
+            "protectedManagedDisks": _managed_disks(item),
+            "osDiskId": item.source_disk_id(0),
             "vmNics": [{"nicId": "nic-0", "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "staticIPAddress": item.source_ip_address,
                                                           "ipAddressType": item.source_ip_type}]}],
             "ipAddress": item.source_ip_address,
@@ -230,7 +246,7 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "targetVmName": vm_name,
             "targetResourceGroupId": vm_group,
             "runAsAccountId": item.run_as_account_id,
-            "protectedDisks": [{**disk, "logStorageAccountId": item.log_storage_account_id} for disk in _disks(item, "capacityInBytes")],
+            "protectedDisks": _rcm_disks(item),
             "vmNics": [{"nicId": "nic-0", "isPrimaryNic": "true", "sourceIPAddress": item.source_ip_address,
                         "sourceIPAddressType": item.source_ip_type, "targetIPAddressType": "Dynamic"}],
             "mobilityAgentDetails": agent,

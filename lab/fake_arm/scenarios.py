@@ -30,6 +30,7 @@ from failback.lab.fake_arm.state import (
     Fabric,
     Job,
     LocalNetworkGateway,
+    ManagedDisk,
     MasterTarget,
     NetworkInterface,
     NetworkWatcher,
@@ -241,6 +242,8 @@ def build_world(experience: str = "classic", vm_names: list[str] | tuple[str, ..
             item.reprotect_agent_id = fabric.reprotect_agents[0].id
             item.agent_version = "9.62.7172.1"
         item.target_datastore = DATASTORE
+        # Failover created a managed disk of each protected disk's size: the OS disk, then data disks on luns 0, 1...
+        vm.disks = [ManagedDisk(item.azure_disk_name(index), size, index - 1 if index else None) for index, size in enumerate(item.disk_sizes_gb)]
         set_stage(item, experience, stage)
         finished = vault.add_job(Job("UnplannedFailover", name, target_object_id="", start_time=minutes_ago(240)))
         finished.finish()

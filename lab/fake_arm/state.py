@@ -194,7 +194,9 @@ class ProtectedItem:
     current_job: str | None = None  # name of a running job in the vault
     os_type: str = "Linux"
     distro: str | None = "Ubuntu-20.04-64"
-    disk_sizes_gb: list[int] = field(default_factory=lambda: [64])
+    disk_sizes_gb: list[int] = field(default_factory=lambda: [64])  # each protected disk's size on-premises, the OS disk first
+    # Each protected disk's id as ASR reports it (modernized: the vCenter disk's UUID); unset, "disk-<index>".
+    source_disk_ids: list[str] = field(default_factory=list)
     azure_vm_id: str | None = None
     source_ip_address: str = "10.0.0.50"
     source_ip_type: str = "Static"  # how the on-prem NIC got its address, as ASR discovered it
@@ -221,6 +223,13 @@ class ProtectedItem:
     # Set when added to a container.
     fabric_name: str = ""
     container_name: str = ""
+
+    def source_disk_id(self, index: int) -> str:
+        return self.source_disk_ids[index] if index < len(self.source_disk_ids) else f"disk-{index}"
+
+    def azure_disk_name(self, index: int) -> str:
+        """The managed disk failover created in Azure for protected disk `index`."""
+        return f"{self.friendly_name}-disk{index}"
 
 
 @dataclass
@@ -497,6 +506,20 @@ class NetworkWatcher:
 
 # -- compute ---------------------------------------------------------------------------------------------------------------
 @dataclass
+class ManagedDisk:
+    """A managed disk attached to a VM: its OS disk (lun None) or a data disk; resizing it in Azure sets size_gb."""
+
+    name: str
+    size_gb: int
+    lun: int | None = None
+
+
+def managed_disk_id(vm_id: str, name: str) -> str:
+    """A managed disk's ARM id: failover creates a VM's disks in the VM's own resource group."""
+    return f"{vm_id.partition('/providers/')[0]}/providers/Microsoft.Compute/disks/{name}"
+
+
+@dataclass
 class VirtualMachine:
     name: str
     location: str = "westeurope"
@@ -507,6 +530,7 @@ class VirtualMachine:
     started_at: dt.datetime = field(default_factory=lambda: minutes_ago(60))
     nic_ids: list[str] = field(default_factory=list)
     id: str = ""
+    disks: list[ManagedDisk] = field(default_factory=list)  # the OS disk first
 
 
 # -- the resource groups and the world -----------------------------------------------------------------------------------
