@@ -164,6 +164,10 @@ class VCenterAdmin:
     def datastore_names(self) -> list[str]:
         return self._names(vim.Datastore)
 
+    def instance_uuid(self) -> str:
+        """vCenter's own identity (ServiceContent.about.instanceUuid), by which ASR knows it."""
+        return self.content.about.instanceUuid
+
     def vm_host(self, vm: str) -> str:
         """Name of the host the VM runs on."""
         host = self.read(self.find(vim.VirtualMachine, vm), "runtime.host")["runtime.host"]

@@ -47,6 +47,20 @@ _ENTRIES = (
         (_ASR_VCENTER_ACCOUNT, _ASR_REPROTECT),
     ),
     Remediation(
+        "rediscover-vcenter",
+        "Make ASR discover the VMs through vCenter {target_name}",
+        (
+            "ASR records: {asr_records}. vCenter {target_name} has instance UUID {instance_uuid}.",
+            "If the site file names the wrong vCenter, fix [vcenter] host.",
+            "A rebuilt or replaced vCenter is a new vCenter to ASR. Classic: on the configuration server, add it (or edit the "
+            "vCenter's address and account: vault > Site Recovery infrastructure > Configuration servers > the server > "
+            "vCenter servers) and refresh the server so it discovers the VMs again. Modernized: in the appliance's "
+            "configuration manager, update the vCenter server's address and credentials and let discovery run.",
+            "VMs whose on-premises copies went with the old vCenter fail back to an alternate location (a new VM).",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-vcenter", _ASR_REPROTECT),
+    ),
+    Remediation(
         "license-esxi",
         "Assign a paid vSphere licence to host {target_name}",
         (

@@ -67,6 +67,11 @@ class AzureView:
     def fabrics(self) -> list[dict[str, Any]]:
         return self._vault("fabrics")
 
+    @property
+    def vcenters(self) -> list[dict[str, Any]]:
+        """Classic: the vCenters the configuration server discovers, as the vault records them."""
+        return self._vault("vcenters")
+
     def servers(self, kind: str) -> list[dict[str, Any]]:
         """Every fabric's process_servers, master_targets, appliances or reprotect_agents, each with its fabric's name."""
         return [{**server, "fabric": fabric["friendly_name"]} for fabric in self.fabrics for server in fabric.get(kind, [])]

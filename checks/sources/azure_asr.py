@@ -146,6 +146,21 @@ def fabric_facts(fabric: Any) -> dict[str, Any]:
     return facts
 
 
+def vcenter_facts(vcenter: Any) -> dict[str, Any]:
+    """Classic: a vCenter the configuration server discovers, as the vault records it (VCenterProperties)."""
+    properties = _field(vcenter, "properties")
+    return {
+        "name": _text_field(vcenter, "name"),
+        "friendly_name": _text_field(properties, "friendly_name"),
+        "ip_address": _text_field(properties, "ip_address"),  # the address or FQDN it was added with
+        "internal_id": _text_field(properties, "internal_id"),
+        "infrastructure_id": _text_field(properties, "infrastructure_id"),
+        "port": _text_field(properties, "port"),
+        "discovery_status": _text_field(properties, "discovery_status"),
+        "last_heartbeat": when(_field(properties, "last_heartbeat")),
+    }
+
+
 # -- protected items ----------------------------------------------------------------------------------------------------------
 def _vm_id(resource_group_id: str | None, vm_name: str | None) -> str | None:
     if not resource_group_id or not vm_name:
@@ -178,6 +193,16 @@ def _protected_disks(provider: str | None, details: Any) -> list[dict[str, Any]]
                  "os_disk": (disk.is_os_disk or "").lower() == "true", "azure_disk_name": None,
                  "azure_disk_id": disk.target_managed_disk_id} for disk in _objects(details.protected_disks)]
     return []
+
+
+def _vcenter_of(provider: str | None, details: Any) -> dict[str, Any]:
+    """What ASR records of the vCenter it discovered the VM through: classic vCenterInfrastructureId; modernized the
+    discovered VM details' vCenterFqdn and vCenterId, and InMageRcmFailback's targetvCenterId."""
+    if provider in CLASSIC_PROVIDERS:
+        return {"fqdn": None, "id": _text_field(details, "v_center_infrastructure_id"), "target_id": None}
+    discovered = _field(details, "discovered_vm_details")
+    return {"fqdn": _text_field(discovered, "v_center_fqdn"), "id": _text_field(discovered, "v_center_id"),
+            "target_id": _text_field(details, "targetv_center_id")}
 
 
 def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
@@ -283,6 +308,7 @@ def item_facts(item: Any) -> dict[str, Any]:
         "current_scenario": _scenario(properties.current_scenario),
         **_provider_facts(provider, details),
         "protected_disks": _protected_disks(provider, details),
+        "vcenter": _vcenter_of(provider, details) if provider in CLASSIC_PROVIDERS | MODERNIZED_PROVIDERS else None,
     }
 
 

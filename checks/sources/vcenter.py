@@ -98,6 +98,7 @@ class VCenterSource:
                 "build": about.build,
                 "api_type": about.apiType,
                 "api_version": about.apiVersion,
+                "instance_uuid": about.instanceUuid,  # a rebuilt vCenter has a new one: ASR no longer finds its VMs
             },
             "clock": {"tool_before": _iso(tool_before), "vcenter": _iso(vcenter_time), "tool_after": _iso(tool_after)},
         }

@@ -15,6 +15,7 @@ from failback.lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Respons
 from failback.lab.fake_arm.state import (
     Container,
     ContainerMapping,
+    DiscoveredVCenter,
     Fabric,
     HealthIssue,
     Job,
@@ -168,6 +169,28 @@ def render_fabric(group, vault: Vault, fabric: Fabric) -> dict[str, Any]:
     }
 
 
+def render_vcenter(group, vault: Vault, fabric: Fabric, vcenter: DiscoveredVCenter) -> dict[str, Any]:
+    return {
+        "id": f"{fabric_id(group, vault, fabric)}/replicationvCenters/{vcenter.name}",
+        "name": vcenter.name,
+        "type": _TYPE + "replicationFabrics/replicationvCenters",
+        "location": vault.location,
+        "properties": {
+            "friendlyName": vcenter.friendly_name,
+            "internalId": vcenter.internal_id,
+            "lastHeartbeat": iso(vcenter.last_heartbeat),
+            "discoveryStatus": vcenter.discovery_status,
+            "processServerId": fabric.process_servers[0].id if fabric.process_servers else None,
+            "ipAddress": vcenter.ip_address,
+            "infrastructureId": vcenter.infrastructure_id,
+            "port": str(vcenter.port),
+            "runAsAccountId": fabric.run_as_accounts[0].id if fabric.run_as_accounts else None,
+            "fabricArmResourceName": fabric.name,
+            "healthErrors": [],
+        },
+    }
+
+
 def render_container(group, vault: Vault, fabric: Fabric, container: Container) -> dict[str, Any]:
     return {
         "id": f"{fabric_id(group, vault, fabric)}/replicationProtectionContainers/{container.name}",
@@ -218,6 +241,7 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "recoveryAzureLogStorageAccountId": item.log_storage_account_id,
             "protectedDisks": _disks(item, "diskCapacityInBytes"),
             "protectedManagedDisks": _managed_disks(item),
+            "vCenterInfrastructureId": item.vcenter_id,
             "osDiskId": item.source_disk_id(0),
             "vmNics": [{"nicId": "nic-0", "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "staticIPAddress": item.source_ip_address,
                                                           "ipAddressType": item.source_ip_type}]}],
@@ -235,6 +259,7 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "protectedDisks": _disks(item, "diskCapacityInBytes"),
             "datastores": [item.target_datastore] if item.target_datastore else [],
             "ipAddress": item.source_ip_address,
+            "vCenterInfrastructureId": item.vcenter_id,
         }
     agent = {"version": item.agent_version, "lastHeartbeatUtc": heartbeat, "distroName": item.distro, "osFamilyName": item.os_type}
     if item.provider == "InMageRcm":
@@ -251,11 +276,14 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
                         "sourceIPAddressType": item.source_ip_type, "targetIPAddressType": "Dynamic"}],
             "mobilityAgentDetails": agent,
             "isAgentRegistrationSuccessfulAfterFailover": item.agent_registered_after_failover,
+            "discoveredVmDetails": _discovered_vm(item),
         }
     return {
         **_resync(item),
         "instanceType": "InMageRcmFailback",
         "osType": item.os_type,
+        "targetvCenterId": item.vcenter_id,
+        "discoveredVmDetails": _discovered_vm(item),
         "lastPlannedFailoverStatus": item.last_planned_failover_status,
         "lastPlannedFailoverStartTime": iso(item.last_planned_failover_start),
         "azureVirtualMachineId": item.azure_vm_id,
@@ -267,6 +295,13 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
         "mobilityAgentDetails": {key: value for key, value in agent.items() if key in ("version", "lastHeartbeatUtc")},
         "isAgentRegistrationSuccessfulAfterFailover": item.agent_registered_after_failover,
     }
+
+
+def _discovered_vm(item: ProtectedItem) -> dict[str, Any]:
+    """Modernized: the VM as the appliance discovered it in vCenter."""
+    return {"vCenterId": item.vcenter_id, "vCenterFqdn": item.vcenter_fqdn, "osName": item.distro,
+            "datastores": [item.target_datastore] if item.target_datastore else [], "ipAddresses": [item.source_ip_address],
+            "isDeleted": False}
 
 
 def _resync(item: ProtectedItem) -> dict[str, Any]:
@@ -393,6 +428,30 @@ def _fabric(vault: Vault, request: Request) -> Fabric:
     if fabric is None:
         raise ArmError(404, "FabricNotFound", f"Fabric {request.params['fabric']} not found in vault {vault.name}.")
     return fabric
+
+
+@route("GET", VAULT + r"/replicationvCenters")
+def _list_vcenters(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    return paged(request, [render_vcenter(group, vault, fabric, vcenter) for fabric in vault.fabrics.values() for vcenter in fabric.vcenters],
+                 arm.page_size)
+
+
+@route("GET", VAULT + r"/replicationFabrics/(?P<fabric>[^/]+)/replicationvCenters")
+def _list_fabric_vcenters(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    fabric = _fabric(vault, request)
+    return paged(request, [render_vcenter(group, vault, fabric, vcenter) for vcenter in fabric.vcenters], arm.page_size)
+
+
+@route("GET", VAULT + r"/replicationFabrics/(?P<fabric>[^/]+)/replicationvCenters/(?P<vcenter>[^/]+)")
+def _get_vcenter(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    fabric = _fabric(vault, request)
+    vcenter = next((found for found in fabric.vcenters if found.name.lower() == request.params["vcenter"].lower()), None)
+    if vcenter is None:
+        raise ArmError(404, "VCenterNotFound", f"vCenter {request.params['vcenter']} not found in fabric {fabric.name}.")
+    return Response(200, render_vcenter(group, vault, fabric, vcenter))
 
 
 @route("GET", VAULT + r"/replicationProtectionContainers")

@@ -212,6 +212,10 @@ class ProtectedItem:
     agent_last_heartbeat: dt.datetime = field(default_factory=_recent)
     agent_registered_after_failover: bool = True
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
+    # The vCenter ASR discovered the VM through: classic vCenterInfrastructureId; modernized discoveredVmDetails'
+    # vCenterId and vCenterFqdn (and InMageRcmFailback's targetvCenterId).
+    vcenter_id: str | None = None
+    vcenter_fqdn: str | None = None
     # Modernized replication's own state: a resynchronisation it needs (InMageRcm, InMageRcmFailback), and how the last
     # planned failover back on-premises ended (InMageRcmFailback: Succeeded | Failed | Cancelled | Unknown).
     resync_required: bool = False
@@ -244,6 +248,21 @@ class Container:
 
 
 @dataclass
+class DiscoveredVCenter:
+    """Classic: a vCenter the configuration server discovers, as the vault lists it (replicationvCenters). ASR leaves the
+    meaning of its id fields undocumented; the lab keeps the vCenter's instance UUID in infrastructure_id."""
+
+    name: str
+    friendly_name: str
+    ip_address: str  # the address or FQDN it was added with
+    internal_id: str | None = None
+    infrastructure_id: str | None = None
+    port: int = 443
+    discovery_status: str = "Completed"
+    last_heartbeat: dt.datetime = field(default_factory=_recent)
+
+
+@dataclass
 class Fabric:
     name: str
     friendly_name: str
@@ -256,6 +275,7 @@ class Fabric:
     run_as_accounts: list[RunAsAccount] = field(default_factory=list)
     health_errors: list[HealthIssue] = field(default_factory=list)
     containers: Named = field(default_factory=Named)
+    vcenters: list[DiscoveredVCenter] = field(default_factory=list)  # classic
 
 
 @dataclass

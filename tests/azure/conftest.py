@@ -76,7 +76,9 @@ def remediation_id(result: Result) -> str | None:
 
 
 def one_site_file(lab: LabSite, azure: LabAzure, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lab vCenter and the fake ARM described by one site file, their secrets in the environment."""
+    """The lab vCenter and the fake ARM described by one site file, their secrets in the environment; ASR discovered the
+    VMs through the lab vCenter."""
+    azure.discover_vcenter(lab.sim.host, lab.admin.instance_uuid())
     lab.extra_site_toml = azure.azure_section()
     lab.write_site()
     monkeypatch.setenv(PASSWORD_ENV, lab.sim.password)
