@@ -94,17 +94,13 @@ def azure_disk_resized(facts: Facts) -> Iterator[Result]:
 
 
 def _judge(view: AzureView, item: dict[str, Any]) -> Result:
+    vm = view.item_vm(DISK_RESIZED.id, item, BEFORE_REPROTECT, "the disks are judged before reprotect")
+    if isinstance(vm, Result):
+        return vm
     name = item["friendly_name"]
     target = f"vm:{name}"
-    stage = stage_of(item)
-    if stage not in BEFORE_REPROTECT:
-        return Result(DISK_RESIZED.id, target, Status.SKIP, f"{name} is {stage.value}: the disks are judged before reprotect")
-    if not item.get("azure_vm_id"):
-        return Result(DISK_RESIZED.id, target, Status.WARN, f"ASR does not name the Azure VM of {name}: its disks' sizes are not compared")
-    vm = view.vm(item["azure_vm_id"])
-    if vm is None or "error" in vm:
-        failure = vm["error"] if vm else {"kind": "error", "reason": f"the Azure VM of {name} was not read"}
-        return not_verified(DISK_RESIZED.id, target, failure)
+    if "error" in vm:
+        return not_verified(DISK_RESIZED.id, target, vm["error"])
     location = _recovery_location(view, name)
     sizes = disk_sizes(item, vm)
     resized = [disk for disk in sizes if disk.grown_bytes]

@@ -169,38 +169,32 @@ def render_fabric(group, vault: Vault, fabric: Fabric) -> dict[str, Any]:
     }
 
 
+def _fabric_child(group, vault: Vault, fabric: Fabric, collection: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A resource under a fabric (a protection container, a vCenter): ARM's envelope around its properties."""
+    return {"id": f"{fabric_id(group, vault, fabric)}/{collection}/{name}", "name": name,
+            "type": _TYPE + f"replicationFabrics/{collection}", "location": vault.location, "properties": properties}
+
+
 def render_vcenter(group, vault: Vault, fabric: Fabric, vcenter: DiscoveredVCenter) -> dict[str, Any]:
-    return {
-        "id": f"{fabric_id(group, vault, fabric)}/replicationvCenters/{vcenter.name}",
-        "name": vcenter.name,
-        "type": _TYPE + "replicationFabrics/replicationvCenters",
-        "location": vault.location,
-        "properties": {
-            "friendlyName": vcenter.friendly_name,
-            "internalId": vcenter.internal_id,
-            "lastHeartbeat": iso(vcenter.last_heartbeat),
-            "discoveryStatus": vcenter.discovery_status,
-            "processServerId": fabric.process_servers[0].id if fabric.process_servers else None,
-            "ipAddress": vcenter.ip_address,
-            "infrastructureId": vcenter.infrastructure_id,
-            "port": str(vcenter.port),
-            "runAsAccountId": fabric.run_as_accounts[0].id if fabric.run_as_accounts else None,
-            "fabricArmResourceName": fabric.name,
-            "healthErrors": [],
-        },
-    }
+    return _fabric_child(group, vault, fabric, "replicationvCenters", vcenter.name, {
+        "friendlyName": vcenter.friendly_name,
+        "internalId": vcenter.internal_id,
+        "lastHeartbeat": iso(vcenter.last_heartbeat),
+        "discoveryStatus": vcenter.discovery_status,
+        "processServerId": fabric.process_servers[0].id if fabric.process_servers else None,
+        "ipAddress": vcenter.ip_address,
+        "infrastructureId": vcenter.infrastructure_id,
+        "port": str(vcenter.port),
+        "runAsAccountId": fabric.run_as_accounts[0].id if fabric.run_as_accounts else None,
+        "fabricArmResourceName": fabric.name,
+        "healthErrors": [],
+    })
 
 
 def render_container(group, vault: Vault, fabric: Fabric, container: Container) -> dict[str, Any]:
-    return {
-        "id": f"{fabric_id(group, vault, fabric)}/replicationProtectionContainers/{container.name}",
-        "name": container.name,
-        "type": _TYPE + "replicationFabrics/replicationProtectionContainers",
-        "location": vault.location,
-        "properties": {"friendlyName": container.friendly_name, "fabricFriendlyName": fabric.friendly_name,
-                       "fabricType": fabric.kind, "protectedItemCount": len(container.items), "pairingStatus": "Paired",
-                       "role": "Primary"},
-    }
+    return _fabric_child(group, vault, fabric, "replicationProtectionContainers", container.name, {
+        "friendlyName": container.friendly_name, "fabricFriendlyName": fabric.friendly_name, "fabricType": fabric.kind,
+        "protectedItemCount": len(container.items), "pairingStatus": "Paired", "role": "Primary"})
 
 
 def _disks(item: ProtectedItem, capacity_key: str) -> list[dict[str, Any]]:
