@@ -71,3 +71,14 @@ def test_a_vcenter_asr_knows_only_by_a_name_warns_and_one_by_its_name_alone_pass
     result = judge(lab)
     assert result.status is Status.PASS
     assert "ASR records no UUID to compare" in result.message
+
+
+@pytest.mark.parametrize("lab", ["classic"], indirect=True)
+def test_a_vcenter_list_azure_fails_to_give_leaves_only_this_check_unverified(site):
+    lab, azure = site
+    azure.arm.fail(r"/replicationvCenters$", 500)
+    results = gather_and_judge(lab.site_path, "vcenter.identity", "cs.health")
+    result = results[f"vcenter:{lab.sim.host}"]
+    assert result.status is Status.ERROR
+    assert result.message.startswith("not verified: Recovery Services vault 'vault-asr' in resource group 'rg-asr' (asked for its vCenters)")
+    assert results["cs:cs01.lab.test"].status is Status.PASS
