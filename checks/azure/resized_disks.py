@@ -77,8 +77,8 @@ def disk_sizes(item: dict[str, Any], vm: dict[str, Any]) -> list[DiskSizes]:
     """Each protected disk of the item with the Azure VM's disk it became, found by managed disk id or by name."""
     by_id = {disk["id"].lower(): disk for disk in vm.get("disks", []) if disk.get("id")}
     by_name = {disk["name"].lower(): disk for disk in vm.get("disks", []) if disk.get("name")}
-    return [DiskSizes(disk, by_id.get((disk.get("azure_disk_id") or "").lower()) or by_name.get((disk.get("azure_disk_name") or "").lower()))
-            for disk in item.get("protected_disks", [])]
+    return [DiskSizes(disk, by_id.get((disk.get("azure_disk_id") or "").lower())
+                      or by_name.get((disk.get("azure_disk_name") or "").lower())) for disk in item.get("protected_disks", [])]
 
 
 def _recovery_location(view: AzureView, name: str) -> str:
@@ -149,7 +149,8 @@ def resized_in_azure(facts: Facts) -> dict[str, dict[str, int]]:
         labels = _vcenter_labels([disk.asr for disk in sizes], found.detail.get("disks", []) if found else [])
         for disk, label in zip(sizes, labels, strict=True):
             if disk.grown_bytes:
-                grown.setdefault(item["friendly_name"], {})[label or f"ASR disk {disk.asr.get('name') or disk.asr.get('id')}"] = disk.grown_bytes
+                key = label or f"ASR disk {disk.asr.get('name') or disk.asr.get('id')}"
+                grown.setdefault(item["friendly_name"], {})[key] = disk.grown_bytes
     return grown
 
 

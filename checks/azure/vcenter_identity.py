@@ -81,7 +81,8 @@ class Recorded:
             else:
                 self.problems.append(f"{self.where} records vCenter id {', '.join(self.uuids)}, but {host}'s instance UUID is "
                                      f"{instance_uuid}: a vCenter rebuilt or replaced since ASR discovered it")
-        comparable = [address for address in self.addresses if is_ip_address(normalise_host(address)) == is_ip_address(normalise_host(host))]
+        by_ip = is_ip_address(normalise_host(host))
+        comparable = [address for address in self.addresses if is_ip_address(normalise_host(address)) == by_ip]
         if comparable and not same_host(host, *comparable):
             self.problems.append(f"{self.where} reaches the vCenter at {', '.join(comparable)}, not at {host}")
         elif same_host(host, *self.addresses, *self.names):
@@ -143,8 +144,9 @@ def vcenter_identity(facts: Facts) -> Iterator[Result]:
         by_uuid = any(way.startswith("instance UUID") for way in how)
         note = "" if by_uuid else (f"; ASR records no UUID to compare with {host}'s instance UUID "
                                    f"({instance_uuid or 'unknown'}), so a rebuilt vCenter of the same name would pass")
-        yield Result(VCENTER_IDENTITY.id, target, Status.PASS,
-                     f"ASR discovers the VMs through {host}, by its {' and '.join(how)} ({'; '.join(r.where for r in matched)}){note}", evidence)
+        where = "; ".join(record.where for record in matched)
+        yield Result(VCENTER_IDENTITY.id, target, Status.PASS, f"ASR discovers the VMs through {host}, by its {' and '.join(how)} ({where}){note}",
+                     evidence)
     else:
         what = "no vCenter" if not records else "nothing comparable (" + "; ".join(record.describe() for record in records) + ")"
         yield Result(VCENTER_IDENTITY.id, target, Status.WARN,

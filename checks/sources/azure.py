@@ -449,7 +449,8 @@ class _Collection:
             },
             "fabrics": self.fabrics,
             "vault_item_count": len(self.items),
-            "reverse_items": [{key: item.get(key) for key in REVERSE_ITEM_KEYS} for item in self.items if item["provider"] in REVERSE_PROVIDERS],
+            "reverse_items": [{key: item.get(key) for key in REVERSE_ITEM_KEYS} for item in self.items
+                              if item["provider"] in REVERSE_PROVIDERS],
             "items": items,
             "recovery_plan": self.plan,
             "jobs_error": self.jobs_error,
