@@ -96,6 +96,7 @@ class DemoSite:
         self.azure = start_lab("classic")
         self._stack.callback(self.azure.arm.stop)
         self.azure.discover_datastores(admin.datastore_names())
+        self.azure.discover_vcenter(sim.host, admin.instance_uuid())
         self.azure.arm.actions.polls_per_job = 3  # jobs take a few polls, so the run shows progress
 
         keys = SshKeys.create(self.directory / "keys")

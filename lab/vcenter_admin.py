@@ -164,6 +164,10 @@ class VCenterAdmin:
     def datastore_names(self) -> list[str]:
         return self._names(vim.Datastore)
 
+    def instance_uuid(self) -> str:
+        """vCenter's own identity (ServiceContent.about.instanceUuid), by which ASR knows it."""
+        return self.content.about.instanceUuid
+
     def vm_host(self, vm: str) -> str:
         """Name of the host the VM runs on."""
         host = self.read(self.find(vim.VirtualMachine, vm), "runtime.host")["runtime.host"]
@@ -240,14 +244,15 @@ class VCenterAdmin:
         if changes:
             self._reconfigure(vm, vim.vm.ConfigSpec(deviceChange=changes))
 
-    def add_disk(self, vm: str, capacity_bytes: int, thin: bool = True, datastore: str | None = None) -> str:
-        """Create a disk on the VM's first SCSI controller (in the VM's folder, or on that datastore); returns its label."""
+    def add_disk(self, vm: str, capacity_bytes: int, thin: bool = True, datastore: str | None = None, uuid: str | None = None) -> str:
+        """Create a disk on the VM's first SCSI controller (in the VM's folder, or on that datastore; with that backing UUID,
+        as ESXi gives every disk one); returns its label."""
         devices = self.read(self._vm(vm), "config.hardware.device")["config.hardware.device"]
         controller = next(d for d in devices if isinstance(d, vim.vm.device.VirtualSCSIController))
         used = {d.unitNumber for d in devices if getattr(d, "controllerKey", None) == controller.key}
         unit = next(number for number in range(16) if number not in used and number != 7)  # 7 is the controller's own
         backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent", thinProvisioned=thin,
-                                                                 fileName=f"[{datastore}]" if datastore else "")
+                                                                 fileName=f"[{datastore}]" if datastore else "", uuid=uuid)
         disk = vim.vm.device.VirtualDisk(key=-1, controllerKey=controller.key, unitNumber=unit, backing=backing,
                                          capacityInKB=capacity_bytes // 1024)
         Operation = vim.vm.device.VirtualDeviceSpec

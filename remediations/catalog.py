@@ -47,6 +47,20 @@ _ENTRIES = (
         (_ASR_VCENTER_ACCOUNT, _ASR_REPROTECT),
     ),
     Remediation(
+        "rediscover-vcenter",
+        "Make ASR discover the VMs through vCenter {target_name}",
+        (
+            "ASR records: {asr_records}. vCenter {target_name} has instance UUID {instance_uuid}.",
+            "If the site file names the wrong vCenter, fix [vcenter] host.",
+            "A rebuilt or replaced vCenter is a new vCenter to ASR. Classic: on the configuration server, add it (or edit the "
+            "vCenter's address and account: vault > Site Recovery infrastructure > Configuration servers > the server > "
+            "vCenter servers) and refresh the server so it discovers the VMs again. Modernized: in the appliance's "
+            "configuration manager, update the vCenter server's address and credentials and let discovery run.",
+            "VMs whose on-premises copies went with the old vCenter fail back to an alternate location (a new VM).",
+        ),
+        ("https://learn.microsoft.com/azure/site-recovery/vmware-azure-manage-vcenter", _ASR_REPROTECT),
+    ),
+    Remediation(
         "license-esxi",
         "Assign a paid vSphere licence to host {target_name}",
         (
@@ -476,6 +490,45 @@ _ENTRIES = (
         (_ASR_VMWARE_FAILBACK,),
     ),
     Remediation(
+        "resync-protected-item",
+        "Resynchronise {target_name}'s replication before failing over",
+        (
+            "ASR: resyncRequired {resync_required}, resyncState {resync_state}.",
+            "Vault > Replicated items > {target_name} > Resynchronize (REST: POST .../replicationProtectedItems/<item>/"
+            "repairReplication), then wait until the item shows Protected and a new recovery point arrives.",
+            "A resynchronisation that does not progress: check the appliance's process server and reprotect agent "
+            "(appliance.health) and the item's health errors (asr.item_state).",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "retry-planned-failover",
+        "Resolve {target_name}'s failed planned failover, then run it again",
+        (
+            "ASR: its last planned failover, started {last_planned_failover_started}, {last_planned_failover_status}.",
+            "Read the failed job's error (vault > Site Recovery jobs, or asr.item_state's evidence) and fix its cause first.",
+            "Run the planned failover again (vault > Replicated items > {target_name} > Planned failover; PowerShell: "
+            "Start-AzRecoveryServicesAsrPlannedFailoverJob -Direction RecoveryToPrimary), or, where the item is left in a "
+            "failover state, Cancel failover (REST: POST .../failoverCancel) and start over.",
+            "An item that also needs resynchronisation: resynchronise it first (resync-protected-item).",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "failback-to-alternate-location",
+        "Fail {target_name} back to an alternate location: its disks grew in Azure",
+        (
+            "Grown in Azure: {resized}.",
+            "Failback to the original location writes into the on-premises disks, which are now too small, and Azure cannot "
+            "shrink a managed disk: fail back to an alternate location, a new VM whose disks take the Azure sizes.",
+            "ASR creates that new VM when the original VM is no longer on-premises: unregister (or rename) the original VM in "
+            "vCenter before reprotect, and keep its files until the failback is verified.",
+            "In the site file set recovery_location = \"alternate\" and the datastore to come back to in {target_name}'s [[vms]] "
+            "entry: datastore.free_space then counts the grown disks there.",
+        ),
+        (_ASR_REPROTECT, _ASR_MODERNIZED_FAILBACK),
+    ),
+    Remediation(
         "start-azure-vm",
         "Start Azure VM {target_name} and let its agents report (ASR error 78093)",
         (
@@ -549,6 +602,17 @@ _ENTRIES = (
             "discovery after a datastore change.",
             "The datastore must be mounted read-write on an ESXi host of the vCenter the appliance discovers (datastore.access, "
             "ASR error 8061).",
+        ),
+        (_ASR_MODERNIZED_FAILBACK,),
+    ),
+    Remediation(
+        "reduce-reprotect-agent-disks",
+        "Keep reprotect agent {target_name} within 60 disks",
+        (
+            "Replicating back through it now: {replicating}; coming with reprotect: {incoming}; total {total} of {limit}.",
+            "Reprotect in batches: fail back and commit the VMs replicating back now, then reprotect the next ones.",
+            "Or deploy another replication appliance whose reprotect agent sees the VMs' datastores: failback run names, for "
+            "each VM, the least loaded healthy agent that sees its datastore.",
         ),
         (_ASR_MODERNIZED_FAILBACK,),
     ),

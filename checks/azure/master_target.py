@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from failback.checks.azure.stages import Stage, stage_of
+from failback.checks.azure.disk_limit import NOT_YET_ATTACHED, judge_disk_limit
+from failback.checks.azure.stages import stage_of
 from failback.checks.azure.view import AzureView, same_host
 from failback.checks.facts import Facts
 from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
@@ -28,9 +29,6 @@ DISK_COUNT = CheckMeta(
     why="A master target attaches every disk it receives; past 60 disks (its own included) reprotect of the next VM fails.",
     remediation="reduce-master-target-disks",
 )
-MAX_DISKS = 60
-# Stages whose disks are not on the master target yet: reprotect will attach them.
-_NOT_YET_ATTACHED = {Stage.IN_AZURE, Stage.FAILOVER_UNCOMMITTED}
 
 
 def _served_items(view: AzureView, master_target: MasterTarget, server: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,15 +60,9 @@ def mt_disk_count(facts: Facts) -> Iterator[Result]:
                          {"registered": registered}, remediation_id="register-master-target")
             continue
         incoming = {item["friendly_name"]: item.get("disk_count") or 0 for item in _served_items(view, master_target, server)
-                    if stage_of(item) in _NOT_YET_ATTACHED}
+                    if stage_of(item) in NOT_YET_ATTACHED}
         attached = server["disk_count"] or 0
-        total = attached + sum(incoming.values())
-        evidence = {"attached": attached, "incoming": [f"{vm} ({disks})" for vm, disks in incoming.items()], "total": total, "limit": MAX_DISKS}
-        counted = f"{attached} disk(s) attached + {sum(incoming.values())} from {len(incoming)} VM(s) to reprotect = {total}"
-        if total > MAX_DISKS:
-            yield Result(DISK_COUNT.id, target, Status.FAIL, f"{master_target.name}: {counted}, over the limit of {MAX_DISKS}", evidence)
-        else:
-            yield Result(DISK_COUNT.id, target, Status.PASS, f"{master_target.name}: {counted}, within {MAX_DISKS}", evidence)
+        yield judge_disk_limit(DISK_COUNT.id, target, master_target.name, attached, f"{attached} disk(s) attached", incoming)
 
 
 # -- what ASR knows for the checks registered elsewhere -----------------------------------------------------------------------

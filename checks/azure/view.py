@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from failback.checks.azure.stages import Stage, stage_of
 from failback.checks.facts import Facts, FactsMissing
 from failback.checks.model import Result, Status
 from failback.checks.site import is_ip_address, normalise_host
@@ -48,6 +49,11 @@ class AzureView:
         """The protected items the failback is about, by name."""
         return self._vault("items")
 
+    @property
+    def reverse_items(self) -> list[dict[str, Any]]:
+        """Every item of the vault replicating back, the failback's own or not (provider, location, servers, disk count)."""
+        return self._vault("reverse_items")
+
     def missing_vms(self) -> list[str]:
         """[[vms]] names no protected item of the vault carries."""
         found = {(item["friendly_name"] or "").lower() for item in self.items}
@@ -61,6 +67,11 @@ class AzureView:
     @property
     def fabrics(self) -> list[dict[str, Any]]:
         return self._vault("fabrics")
+
+    @property
+    def vcenters(self) -> list[dict[str, Any]]:
+        """Classic: the vCenters the configuration server discovers, as the vault records them."""
+        return self._vault("vcenters")
 
     def servers(self, kind: str) -> list[dict[str, Any]]:
         """Every fabric's process_servers, master_targets, appliances or reprotect_agents, each with its fabric's name."""
@@ -78,6 +89,23 @@ class AzureView:
     # -- Azure VMs and their network -------------------------------------------------------------------------------------
     def vm(self, vm_id: str | None) -> dict[str, Any] | None:
         return self.facts["azure_vms"].get(vm_id.lower()) if vm_id else None
+
+    def item_vm(self, check_id: str, item: dict[str, Any], stages: set[Stage], skipped_because: str) -> dict[str, Any] | Result:
+        """The facts of the item's Azure VM (an "error" in them when reading it failed) where its stage is one of `stages`;
+        else the result saying why the check judges no VM of it: not at such a stage (skipped, `skipped_because`), the VM
+        unnamed by ASR (a warning), the VM not read."""
+        name = item["friendly_name"]
+        target = f"vm:{name}"
+        stage = stage_of(item)
+        if stage not in stages:
+            return Result(check_id, target, Status.SKIP, f"{name} is {stage.value}: {skipped_because}")
+        if not item.get("azure_vm_id"):
+            return Result(check_id, target, Status.WARN,
+                          f"ASR does not name the Azure VM of {name} ({item['provider']}): set [azure] vm_resource_group to check it")
+        vm = self.vm(item["azure_vm_id"])
+        if vm is None:
+            return Result(check_id, target, Status.ERROR, f"not verified: the Azure VM of {name} was not read")
+        return vm
 
     def nic(self, nic_id: str) -> dict[str, Any] | None:
         return self.facts["nics"].get(nic_id.lower())

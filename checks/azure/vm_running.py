@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from failback.checks.azure.stages import AZURE_VM_RUNS, stage_of
+from failback.checks.azure.stages import AZURE_VM_RUNS
 from failback.checks.azure.view import AzureView, not_verified
 from failback.checks.facts import Facts
 from failback.checks.findings import Findings
@@ -37,17 +37,11 @@ def azure_vm_running(facts: Facts) -> Iterator[Result]:
 
 
 def _judge(view: AzureView, item: dict[str, Any]) -> Result:
+    vm = view.item_vm(VM_RUNNING.id, item, AZURE_VM_RUNS, "its Azure VM is not expected to run")
+    if isinstance(vm, Result):
+        return vm
     name = item["friendly_name"]
     target = f"vm:{name}"
-    stage = stage_of(item)
-    if stage not in AZURE_VM_RUNS:
-        return Result(VM_RUNNING.id, target, Status.SKIP, f"{name} is {stage.value}: its Azure VM is not expected to run")
-    if not item.get("azure_vm_id"):
-        return Result(VM_RUNNING.id, target, Status.WARN,
-                      f"ASR does not name the Azure VM of {name} ({item['provider']}): set [azure] vm_resource_group to check it")
-    vm = view.vm(item["azure_vm_id"])
-    if vm is None:
-        return Result(VM_RUNNING.id, target, Status.ERROR, f"not verified: the Azure VM of {name} was not read")
     if "error" in vm:
         if vm["error"]["kind"] == "not_found":
             return Result(VM_RUNNING.id, target, Status.FAIL, f"{vm['error']['reason']}: reprotect will fail with error 78093",

@@ -9,7 +9,7 @@ from typing import Any
 from failback.checks.facts import Facts
 from failback.checks.findings import Findings
 from failback.checks.hosts.subjects import Verdict, judge_linux_master_targets
-from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity, Status
+from failback.checks.model import CLASSIC_ONLY, CheckMeta, Gate, Result, Severity
 from failback.checks.registry import register
 from failback.checks.site import MasterTarget
 

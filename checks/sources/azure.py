@@ -37,6 +37,7 @@ from failback.checks.sources.azure_asr import (
     plan_facts,
     policy_facts,
     recovery_point_summary,
+    vcenter_facts,
 )
 from failback.checks.sources.azure_compute import vm_facts
 from failback.checks.sources.azure_errors import describe_failure, failure_record
@@ -61,6 +62,9 @@ OPERATION_TIMEOUT_FACTOR = 4
 VAULT_ONLY_STATUSES = (403, 404)
 # Modernized appliances take replication data on the process server's port.
 APPLIANCE_DATA_PORT = 9443
+# What the facts keep of every vault item replicating back, the failback's own or not: the servers it loads already.
+REVERSE_ITEM_KEYS = ("friendly_name", "provider", "active_location", "allowed_operations", "reprotect_agent_id", "master_target_id",
+                     "disk_count")
 
 
 class AzureSource:
@@ -106,6 +110,7 @@ class _Collection:
         self.jobs: list[dict[str, Any]] = []
         self.jobs_error: dict[str, str] | None = None
         self.policies: dict[str, Any] = {"policies": [], "mappings": [], "error": None}
+        self.vcenters: dict[str, Any] = {"vcenters": [], "error": None}
         self.vault_failure: dict[str, Any] | None = None
         self.recovery_points: dict[str, dict[str, Any]] = {}
         self._awaiting = {"items", "plan"} if settings.recovery_plan else {"items"}
@@ -134,6 +139,8 @@ class _Collection:
         start(self._list_items)
         start(self._list_jobs)
         start(self._list_policies)
+        if self.site.experience is Experience.CLASSIC:  # modernized items name their vCenter themselves
+            start(self._list_vcenters)
         if settings.recovery_plan:
             start(self._get_plan)
         for reference in settings.vpn_connections:
@@ -227,6 +234,13 @@ class _Collection:
             "mappings": [container_mapping_facts(mapping) for mapping in
                          client.replication_protection_container_mappings.list(**self._vault_args())]})
         self.policies = {"policies": [], "mappings": [], "error": found.get("error"), **found}
+
+    def _list_vcenters(self) -> None:
+        """Classic: the vCenters the configuration server discovers, as the vault records them."""
+        vcenters = self.session.asr.replicationv_centers
+        found = self._record(f"{self.vault_label} (asked for its vCenters)",
+                             lambda: {"vcenters": [vcenter_facts(vcenter) for vcenter in vcenters.list(**self._vault_args())]})
+        self.vcenters = {"vcenters": [], "error": found.get("error"), **found}
 
     def _arrived(self, part: str) -> None:
         """The items and the plan both decide which items the failback is about; follow them once both are in."""
@@ -483,12 +497,16 @@ class _Collection:
             },
             "fabrics": self.fabrics,
             "vault_item_count": len(self.items),
+            "reverse_items": [{key: item.get(key) for key in REVERSE_ITEM_KEYS} for item in self.items
+                              if item["provider"] in REVERSE_PROVIDERS],
             "items": items,
             "recovery_plan": self.plan,
             "jobs_error": self.jobs_error,
             "policies": self.policies["policies"],
             "container_mappings": self.policies["mappings"],
             "policies_error": self.policies["error"],
+            "vcenters": self.vcenters["vcenters"],
+            "vcenters_error": self.vcenters["error"],
             "azure_vms": dict(sorted(self.vms.items())),
             "nics": {nic_id: self.nics[nic_id] for nic_id in sorted(self._wanted_nics) if nic_id in self.nics},
             "nic_group_errors": self.nic_group_errors,

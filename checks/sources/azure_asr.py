@@ -149,6 +149,21 @@ def fabric_facts(fabric: Any) -> dict[str, Any]:
     return facts
 
 
+def vcenter_facts(vcenter: Any) -> dict[str, Any]:
+    """Classic: a vCenter the configuration server discovers, as the vault records it (VCenterProperties)."""
+    properties = _field(vcenter, "properties")
+    return {
+        "name": _text_field(vcenter, "name"),
+        "friendly_name": _text_field(properties, "friendly_name"),
+        "ip_address": _text_field(properties, "ip_address"),  # the address or FQDN it was added with
+        "internal_id": _text_field(properties, "internal_id"),
+        "infrastructure_id": _text_field(properties, "infrastructure_id"),
+        "port": _text_field(properties, "port"),
+        "discovery_status": _text_field(properties, "discovery_status"),
+        "last_heartbeat": when(_field(properties, "last_heartbeat")),
+    }
+
+
 # -- protected items ----------------------------------------------------------------------------------------------------------
 def _vm_id(resource_group_id: str | None, vm_name: str | None) -> str | None:
     if not resource_group_id or not vm_name:
@@ -166,6 +181,31 @@ def _number(value: Any) -> float | None:
 
 def _disk_bytes(disks: Any, attribute: str) -> int:
     return sum(getattr(disk, attribute, None) or 0 for disk in disks or [])
+
+
+def _protected_disks(provider: str | None, details: Any) -> list[dict[str, Any]]:
+    """Each disk replicated to Azure: its id and name as ASR reports them, its size on-premises, and the Azure managed disk
+    failover made of it (InMageAzureV2 names it in protectedManagedDisks by the same diskId, InMageRcm by its ARM id)."""
+    if provider == "InMageAzureV2":
+        azure_names = {disk.disk_id: disk.target_disk_name for disk in _objects(details.protected_managed_disks)}
+        return [{"id": disk.disk_id, "name": disk.disk_name, "capacity_bytes": disk.disk_capacity_in_bytes,
+                 "os_disk": bool(details.os_disk_id) and disk.disk_id == details.os_disk_id,
+                 "azure_disk_name": azure_names.get(disk.disk_id), "azure_disk_id": None} for disk in _objects(details.protected_disks)]
+    if provider == "InMageRcm":
+        return [{"id": disk.disk_id, "name": disk.disk_name, "capacity_bytes": disk.capacity_in_bytes,
+                 "os_disk": (disk.is_os_disk or "").lower() == "true", "azure_disk_name": None,
+                 "azure_disk_id": disk.target_managed_disk_id} for disk in _objects(details.protected_disks)]
+    return []
+
+
+def _vcenter_of(provider: str | None, details: Any) -> dict[str, Any]:
+    """What ASR records of the vCenter it discovered the VM through: classic vCenterInfrastructureId; modernized the
+    discovered VM details' vCenterFqdn and vCenterId, and InMageRcmFailback's targetvCenterId."""
+    if provider in CLASSIC_PROVIDERS:
+        return {"fqdn": None, "id": _text_field(details, "v_center_infrastructure_id"), "target_id": None}
+    discovered = _field(details, "discovered_vm_details")
+    return {"fqdn": _text_field(discovered, "v_center_fqdn"), "id": _text_field(discovered, "v_center_id"),
+            "target_id": _text_field(details, "targetv_center_id")}
 
 
 def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
@@ -210,6 +250,9 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
             "disk_bytes": _disk_bytes(details.protected_disks, "capacity_in_bytes"),
             "agent": {"version": agent.version if agent else None, "last_heartbeat": when(agent.last_heartbeat_utc) if agent else None,
                       "registered_after_failover": details.is_agent_registration_successful_after_failover},
+            # ASR's own words: resyncRequired is the string "true" or "false", resyncState an extensible enum.
+            "resync": {"required": text(details.resync_required), "state": text(details.resync_state),
+                       "progress_percent": details.resync_progress_percentage},
         }
         if provider == "InMageRcm":
             facts.update({
@@ -227,6 +270,8 @@ def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
                 "azure_vm_id": details.azure_virtual_machine_id,
                 "reprotect_agent_id": details.reprotect_agent_id,
                 "target_datastore": details.target_data_store_name,
+                "last_planned_failover": {"status": text(details.last_planned_failover_status),
+                                          "started": when(details.last_planned_failover_start_time)},
             })
         return facts
     return {}
@@ -266,6 +311,8 @@ def item_facts(item: Any) -> dict[str, Any]:
         "health_errors": health_errors(properties.health_errors),
         "current_scenario": _scenario(properties.current_scenario),
         **_provider_facts(provider, details),
+        "protected_disks": _protected_disks(provider, details),
+        "vcenter": _vcenter_of(provider, details) if provider in CLASSIC_PROVIDERS | MODERNIZED_PROVIDERS else None,
     }
 
 

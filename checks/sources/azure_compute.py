@@ -1,10 +1,10 @@
-"""Azure VMs as facts: power state, the guest agent's status, when it last started, its NICs."""
+"""Azure VMs as facts: power state, the guest agent's status, when it last started, its NICs, its disks' sizes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from failback.checks.sources.azure_values import text, when
+from failback.checks.sources.azure_values import ref, text, when
 
 
 def _status(statuses: Any, prefix: str) -> Any:
@@ -33,4 +33,13 @@ def vm_facts(vm: Any) -> dict[str, Any]:
             "message": agent_status.message if agent_status else None,
         },
         "nic_ids": [nic.id for nic in (vm.network_profile.network_interfaces if vm.network_profile else None) or []],
+        "disks": _disks(storage),
     }
+
+
+def _disks(storage: Any) -> list[dict[str, Any]]:
+    """The OS disk (lun None) and the data disks, with the managed disk each is and its size now."""
+    if storage is None:
+        return []
+    attached = ([(None, storage.os_disk)] if storage.os_disk else []) + [(disk.lun, disk) for disk in storage.data_disks or []]
+    return [{"name": disk.name, "id": ref(disk.managed_disk), "lun": lun, "size_gb": disk.disk_size_gb} for lun, disk in attached]

@@ -98,6 +98,7 @@ class VCenterSource:
                 "build": about.build,
                 "api_type": about.apiType,
                 "api_version": about.apiVersion,
+                "instance_uuid": about.instanceUuid,  # a rebuilt vCenter has a new one: ASR no longer finds its VMs
             },
             "clock": {"tool_before": _iso(tool_before), "vcenter": _iso(vcenter_time), "tool_after": _iso(tool_after)},
         }
@@ -308,6 +309,7 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
                 "datastore": _ref(getattr(device.backing, "datastore", None)),
                 "thin": getattr(device.backing, "thinProvisioned", None),
                 "allocated_bytes": allocated.get(device.key),
+                "uuid": getattr(device.backing, "uuid", None),  # the disk's own UUID, by which the modernized appliance knows it
             }
             for device in devices
             if isinstance(device, vim.vm.device.VirtualDisk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from failback.checks.azure.resized_disks import resized_in_azure
 from failback.checks.facts import Facts
 from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
 from failback.checks.registry import register
@@ -40,9 +41,10 @@ FREE_SPACE = CheckMeta(
     gates=(Gate.FAILOVER,),
     experiences=BOTH,
     sources=("vcenter",),
+    optional_sources=("azure",),  # the disks resized in Azure (checks/azure/resized_disks.py)
     why="A datastore that fills during failover stops the VMs and the failback with them. Even in the original location "
         "it grows: thin disks fill as the failback writes them back, reprotect keeps redo logs, VMs powering on create swap "
-        "files, a classic master target's retention fills.",
+        "files, a classic master target's retention fills, disks resized in Azure come back larger.",
     remediation="free-datastore-space",
 )
 MEMORY = CheckMeta(
@@ -120,7 +122,7 @@ def _largest(growth: list[Growth], shown: int = 10) -> list[str]:
 def datastore_free_space(facts: Facts) -> Iterator[Result]:
     inventory = Inventory(facts)
     headroom = facts.site.policy.datastore_headroom_percent
-    for name, demand in sorted(datastore_demand(inventory).items()):
+    for name, demand in sorted(datastore_demand(inventory, resized_in_azure(facts)).items()):
         if demand.moref is None:
             yield _missing_datastore(FREE_SPACE, name, demand.vms, inventory.facts["datacenter"])
             continue

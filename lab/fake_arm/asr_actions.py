@@ -177,6 +177,8 @@ class AsrActions:
             failure = self._failures.pop(job.scenario_name, None) or running.failure
         item = running.item
         item.current_job = None
+        if job.scenario_name == "PlannedFailover":  # ASR keeps how the last planned failover back on-premises ended
+            item.last_planned_failover_status, item.last_planned_failover_start = ("Failed" if failure else "Succeeded"), job.start_time
         if failure is not None:
             job.finish(False, [failure])
             item.allowed_operations = running.allowed_before

@@ -15,6 +15,7 @@ from failback.lab.fake_arm.routes import ITEM, VAULT, ArmError, Request, Respons
 from failback.lab.fake_arm.state import (
     Container,
     ContainerMapping,
+    DiscoveredVCenter,
     Fabric,
     HealthIssue,
     Job,
@@ -22,6 +23,7 @@ from failback.lab.fake_arm.state import (
     ProtectedItem,
     RecoveryPlan,
     Vault,
+    managed_disk_id,
     utc_now,
 )
 
@@ -172,21 +174,50 @@ def render_fabric(group, vault: Vault, fabric: Fabric) -> dict[str, Any]:
     }
 
 
+def _fabric_child(group, vault: Vault, fabric: Fabric, collection: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A resource under a fabric (a protection container, a vCenter): ARM's envelope around its properties."""
+    return {"id": f"{fabric_id(group, vault, fabric)}/{collection}/{name}", "name": name,
+            "type": _TYPE + f"replicationFabrics/{collection}", "location": vault.location, "properties": properties}
+
+
+def render_vcenter(group, vault: Vault, fabric: Fabric, vcenter: DiscoveredVCenter) -> dict[str, Any]:
+    return _fabric_child(group, vault, fabric, "replicationvCenters", vcenter.name, {
+        "friendlyName": vcenter.friendly_name,
+        "internalId": vcenter.internal_id,
+        "lastHeartbeat": iso(vcenter.last_heartbeat),
+        "discoveryStatus": vcenter.discovery_status,
+        "processServerId": fabric.process_servers[0].id if fabric.process_servers else None,
+        "ipAddress": vcenter.ip_address,
+        "infrastructureId": vcenter.infrastructure_id,
+        "port": str(vcenter.port),
+        "runAsAccountId": fabric.run_as_accounts[0].id if fabric.run_as_accounts else None,
+        "fabricArmResourceName": fabric.name,
+        "healthErrors": [],
+    })
+
+
 def render_container(group, vault: Vault, fabric: Fabric, container: Container) -> dict[str, Any]:
-    return {
-        "id": f"{fabric_id(group, vault, fabric)}/replicationProtectionContainers/{container.name}",
-        "name": container.name,
-        "type": _TYPE + "replicationFabrics/replicationProtectionContainers",
-        "location": vault.location,
-        "properties": {"friendlyName": container.friendly_name, "fabricFriendlyName": fabric.friendly_name,
-                       "fabricType": fabric.kind, "protectedItemCount": len(container.items), "pairingStatus": "Paired",
-                       "role": "Primary"},
-    }
+    return _fabric_child(group, vault, fabric, "replicationProtectionContainers", container.name, {
+        "friendlyName": container.friendly_name, "fabricFriendlyName": fabric.friendly_name, "fabricType": fabric.kind,
+        "protectedItemCount": len(container.items), "pairingStatus": "Paired", "role": "Primary"})
 
 
 def _disks(item: ProtectedItem, capacity_key: str) -> list[dict[str, Any]]:
-    return [{"diskId": f"disk-{index}", "diskName": f"{item.friendly_name}-disk{index}", capacity_key: size * 1024**3}
+    return [{"diskId": item.source_disk_id(index), "diskName": f"{item.friendly_name}-disk{index}", capacity_key: size * 1024**3}
             for index, size in enumerate(item.disk_sizes_gb)]
+
+
+def _managed_disks(item: ProtectedItem) -> list[dict[str, Any]]:
+    """InMageAzureV2's protectedManagedDisks: the Azure disk failover created for each protected disk, by its name."""
+    return [{"diskId": item.source_disk_id(index), "targetDiskName": item.azure_disk_name(index), "replicaDiskType": "Standard_LRS"}
+            for index in range(len(item.disk_sizes_gb))]
+
+
+def _rcm_disks(item: ProtectedItem) -> list[dict[str, Any]]:
+    """InMageRcm's protectedDisks: each names its Azure disk by id (once failed over) and its cache storage account."""
+    return [{**disk, "isOSDisk": "true" if index == 0 else "false", "logStorageAccountId": item.log_storage_account_id,
+             "targetManagedDiskId": managed_disk_id(item.azure_vm_id, item.azure_disk_name(index)) if item.azure_vm_id else None}
+            for index, disk in enumerate(_disks(item, "capacityInBytes"))]
 
 
 def _provider_details(item: ProtectedItem) -> dict[str, Any]:
@@ -210,6 +241,9 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "multiVmGroupId": item.multi_vm_group,
             "recoveryAzureLogStorageAccountId": item.log_storage_account_id,
             "protectedDisks": _disks(item, "diskCapacityInBytes"),
+            "protectedManagedDisks": _managed_disks(item),
+            "vCenterInfrastructureId": item.vcenter_id,
+            "osDiskId": item.source_disk_id(0),
             "vmNics": [{"nicId": "nic-0", "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "staticIPAddress": item.source_ip_address,
                                                           "ipAddressType": item.source_ip_type}]}],
             "ipAddress": item.source_ip_address,
@@ -226,25 +260,33 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
             "protectedDisks": _disks(item, "diskCapacityInBytes"),
             "datastores": [item.target_datastore] if item.target_datastore else [],
             "ipAddress": item.source_ip_address,
+            "vCenterInfrastructureId": item.vcenter_id,
         }
     agent = {"version": item.agent_version, "lastHeartbeatUtc": heartbeat, "distroName": item.distro, "osFamilyName": item.os_type}
     if item.provider == "InMageRcm":
         return {
+            **_resync(item),
             "instanceType": "InMageRcm",
             "osType": item.os_type,
             "processServerId": item.process_server_id,
             "targetVmName": vm_name,
             "targetResourceGroupId": vm_group,
             "runAsAccountId": item.run_as_account_id,
-            "protectedDisks": [{**disk, "logStorageAccountId": item.log_storage_account_id} for disk in _disks(item, "capacityInBytes")],
+            "protectedDisks": _rcm_disks(item),
             "vmNics": [{"nicId": "nic-0", "isPrimaryNic": "true", "sourceIPAddress": item.source_ip_address,
                         "sourceIPAddressType": item.source_ip_type, "targetIPAddressType": "Dynamic"}],
             "mobilityAgentDetails": agent,
             "isAgentRegistrationSuccessfulAfterFailover": item.agent_registered_after_failover,
+            "discoveredVmDetails": _discovered_vm(item),
         }
     return {
+        **_resync(item),
         "instanceType": "InMageRcmFailback",
         "osType": item.os_type,
+        "targetvCenterId": item.vcenter_id,
+        "discoveredVmDetails": _discovered_vm(item),
+        "lastPlannedFailoverStatus": item.last_planned_failover_status,
+        "lastPlannedFailoverStartTime": iso(item.last_planned_failover_start),
         "azureVirtualMachineId": item.azure_vm_id,
         "reprotectAgentId": item.reprotect_agent_id,
         "targetDataStoreName": item.target_datastore,
@@ -254,6 +296,19 @@ def _provider_details(item: ProtectedItem) -> dict[str, Any]:
         "mobilityAgentDetails": {key: value for key, value in agent.items() if key in ("version", "lastHeartbeatUtc")},
         "isAgentRegistrationSuccessfulAfterFailover": item.agent_registered_after_failover,
     }
+
+
+def _discovered_vm(item: ProtectedItem) -> dict[str, Any]:
+    """Modernized: the VM as the appliance discovered it in vCenter."""
+    return {"vCenterId": item.vcenter_id, "vCenterFqdn": item.vcenter_fqdn, "osName": item.distro,
+            "datastores": [item.target_datastore] if item.target_datastore else [], "ipAddresses": [item.source_ip_address],
+            "isDeleted": False}
+
+
+def _resync(item: ProtectedItem) -> dict[str, Any]:
+    """Modernized details' resynchronisation fields: ASR sends the flag as the string "true" or "false"."""
+    return {"resyncRequired": "true" if item.resync_required else "false", "resyncState": item.resync_state,
+            "resyncProgressPercentage": item.resync_progress_percent}
 
 
 def _vm_location(vm_id: str | None) -> tuple[str | None, str | None]:
@@ -381,6 +436,30 @@ def _fabric(vault: Vault, request: Request) -> Fabric:
     if fabric is None:
         raise ArmError(404, "FabricNotFound", f"Fabric {request.params['fabric']} not found in vault {vault.name}.")
     return fabric
+
+
+@route("GET", VAULT + r"/replicationvCenters")
+def _list_vcenters(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    return paged(request, [render_vcenter(group, vault, fabric, vcenter) for fabric in vault.fabrics.values() for vcenter in fabric.vcenters],
+                 arm.page_size)
+
+
+@route("GET", VAULT + r"/replicationFabrics/(?P<fabric>[^/]+)/replicationvCenters")
+def _list_fabric_vcenters(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    fabric = _fabric(vault, request)
+    return paged(request, [render_vcenter(group, vault, fabric, vcenter) for vcenter in fabric.vcenters], arm.page_size)
+
+
+@route("GET", VAULT + r"/replicationFabrics/(?P<fabric>[^/]+)/replicationvCenters/(?P<vcenter>[^/]+)")
+def _get_vcenter(arm, request: Request) -> Response:
+    group, vault = vault_of(arm, request)
+    fabric = _fabric(vault, request)
+    vcenter = next((found for found in fabric.vcenters if found.name.lower() == request.params["vcenter"].lower()), None)
+    if vcenter is None:
+        raise ArmError(404, "VCenterNotFound", f"vCenter {request.params['vcenter']} not found in fabric {fabric.name}.")
+    return Response(200, render_vcenter(group, vault, fabric, vcenter))
 
 
 @route("GET", VAULT + r"/replicationProtectionContainers")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from failback.lab.fake_arm.routes import GROUP, SUBSCRIPTION, Request, Response, iso, member, resource_group, route
-from failback.lab.fake_arm.state import VirtualMachine, utc_now
+from failback.lab.fake_arm.state import ManagedDisk, VirtualMachine, managed_disk_id, utc_now
 
 _VMS = "Microsoft.Compute/virtualMachines"
 _POWER_DISPLAY = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated", "starting": "VM starting",
@@ -31,12 +31,25 @@ def render_instance_view(vm: VirtualMachine) -> dict[str, Any]:
     }
 
 
+def _storage_profile(vm: VirtualMachine) -> dict[str, Any]:
+    """The OS disk and data disks with their managed disks and sizes, as Compute's GET of a VM shows them."""
+    def disk(managed: ManagedDisk) -> dict[str, Any]:
+        return {"name": managed.name, "createOption": "Attach", "diskSizeGB": managed.size_gb,
+                "managedDisk": {"id": managed_disk_id(vm.id, managed.name), "storageAccountType": "Standard_LRS"}}
+
+    os_disk = next((managed for managed in vm.disks if managed.lun is None), None)
+    return {
+        "osDisk": {"osType": vm.os_type, **(disk(os_disk) if os_disk else {"name": f"{vm.name}-osdisk", "createOption": "Attach"})},
+        "dataDisks": [{"lun": managed.lun, **disk(managed)} for managed in vm.disks if managed.lun is not None],
+    }
+
+
 def render_vm(vm: VirtualMachine, with_instance_view: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "vmId": vm.id.rsplit("/", 1)[-1],
         "provisioningState": "Succeeded",
         "hardwareProfile": {"vmSize": vm.size},
-        "storageProfile": {"osDisk": {"osType": vm.os_type, "name": f"{vm.name}-osdisk", "createOption": "Attach"}},
+        "storageProfile": _storage_profile(vm),
         "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": index == 0}}
                                                  for index, nic_id in enumerate(vm.nic_ids)]},
     }

@@ -20,6 +20,7 @@ from pathlib import Path
 from failback.lab.fake_arm.server import FakeArm
 from failback.lab.fake_arm.stages import set_stage
 from failback.lab.fake_arm.state import (
+    CLASSIC_PROVIDERS,
     Appliance,
     BgpPeer,
     Circuit,
@@ -27,9 +28,11 @@ from failback.lab.fake_arm.state import (
     Container,
     ContainerMapping,
     DataStore,
+    DiscoveredVCenter,
     Fabric,
     Job,
     LocalNetworkGateway,
+    ManagedDisk,
     MasterTarget,
     NetworkInterface,
     NetworkWatcher,
@@ -65,6 +68,8 @@ PROCESS_SERVER, PROCESS_SERVER_IP = "ps01", "10.1.0.4"
 MASTER_TARGET, MASTER_TARGET_IP = "mt01", "10.0.0.7"
 APPLIANCE, APPLIANCE_IP = "asr-appliance", "10.0.0.6"
 DATASTORE = "datastore1"
+# The vCenter the lab's Azure-only site names, as ASR discovered it (a lab with the simulator discovers that instead).
+VCENTER_HOST, VCENTER_INSTANCE_UUID = "vcenter.lab.test", "5a1b0c2d-7e3f-4a5b-8c6d-0123456789ab"
 FORWARD_POLICY, FAILBACK_POLICY = "policy-asr", "policy-asr-failback"
 REPLICATION_GROUP = "rg-app"
 CACHE_STORAGE, TARGET_STORAGE = "asrcache01", "asrtarget01"
@@ -99,6 +104,11 @@ class LabAzure:
                 master_target.data_stores = [DataStore(name) for name in names]
             for agent in self.fabric.reprotect_agents:
                 agent.accessible_datastores = list(names)
+
+    def discover_vcenter(self, host: str, instance_uuid: str | None) -> None:
+        """What ASR records of the vCenter it discovers the VMs through: its address and its instance UUID."""
+        with self.world.lock:
+            discover_vcenter(self.vault, host, instance_uuid)
 
     def master_target(self, name: str = MASTER_TARGET) -> MasterTarget:
         """A classic master target by name (the configuration server's own one serves replication to Azure)."""
@@ -142,7 +152,7 @@ class LabAzure:
             f'name = "lab-azure-{self.experience}"',
             f'experience = "{self.experience}"',
             "[vcenter]",
-            'host = "vcenter.lab.test"',
+            f'host = "{VCENTER_HOST}"',
             'user = "administrator@vsphere.local"',
             'datacenter = "DC1"',
             self.azure_section(**azure_overrides),
@@ -244,12 +254,26 @@ def build_world(experience: str = "classic", vm_names: list[str] | tuple[str, ..
             item.reprotect_agent_id = fabric.reprotect_agents[0].id
             item.agent_version = "9.62.7172.1"
         item.target_datastore = DATASTORE
+        # Failover created a managed disk of each protected disk's size: the OS disk, then data disks on luns 0, 1...
+        vm.disks = [ManagedDisk(item.azure_disk_name(index), size, index - 1 if index else None) for index, size in enumerate(item.disk_sizes_gb)]
         set_stage(item, experience, stage)
         finished = vault.add_job(Job("UnplannedFailover", name, target_object_id="", start_time=minutes_ago(240)))
         finished.finish()
     vault.plans.add(RecoveryPlan(PLAN, [item.name for _, _, item in vault.protected_items()]))
     _point_jobs_at_items(world, vault)
+    discover_vcenter(vault, VCENTER_HOST, VCENTER_INSTANCE_UUID)
     return world
+
+
+def discover_vcenter(vault: Vault, host: str, instance_uuid: str | None) -> None:
+    """Classic: the configuration server's one vCenter (added by its address; the lab keeps the instance UUID in its
+    infrastructure id, which the items name). Modernized: the vCenter each item was discovered in."""
+    for fabric in vault.fabrics.values():
+        if fabric.kind == "VMware":
+            fabric.vcenters = [DiscoveredVCenter("vcenter-1", host.split(".")[0], host, internal_id=host, infrastructure_id=instance_uuid)]
+    for _, _, item in vault.protected_items():
+        item.vcenter_id = instance_uuid
+        item.vcenter_fqdn = None if item.provider in CLASSIC_PROVIDERS else host
 
 
 def _point_jobs_at_items(world: World, vault: Vault) -> None:

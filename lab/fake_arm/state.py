@@ -197,7 +197,9 @@ class ProtectedItem:
     current_job: str | None = None  # name of a running job in the vault
     os_type: str = "Linux"
     distro: str | None = "Ubuntu-20.04-64"
-    disk_sizes_gb: list[int] = field(default_factory=lambda: [64])
+    disk_sizes_gb: list[int] = field(default_factory=lambda: [64])  # each protected disk's size on-premises, the OS disk first
+    # Each protected disk's id as ASR reports it (modernized: the vCenter disk's UUID); unset, "disk-<index>".
+    source_disk_ids: list[str] = field(default_factory=list)
     azure_vm_id: str | None = None
     source_ip_address: str = "10.0.0.50"
     source_ip_type: str = "Static"  # how the on-prem NIC got its address, as ASR discovered it
@@ -214,10 +216,28 @@ class ProtectedItem:
     agent_last_heartbeat: dt.datetime = field(default_factory=_recent)
     agent_registered_after_failover: bool = True
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
+    # The vCenter ASR discovered the VM through: classic vCenterInfrastructureId; modernized discoveredVmDetails'
+    # vCenterId and vCenterFqdn (and InMageRcmFailback's targetvCenterId).
+    vcenter_id: str | None = None
+    vcenter_fqdn: str | None = None
+    # Modernized replication's own state: a resynchronisation it needs (InMageRcm, InMageRcmFailback), and how the last
+    # planned failover back on-premises ended (InMageRcmFailback: Succeeded | Failed | Cancelled | Unknown).
+    resync_required: bool = False
+    resync_state: str = "None"  # None | PreparedForResynchronization | StartedResynchronization
+    resync_progress_percent: int | None = None
+    last_planned_failover_status: str | None = None
+    last_planned_failover_start: dt.datetime | None = None
     name: str = field(default_factory=new_guid)
     # Set when added to a container.
     fabric_name: str = ""
     container_name: str = ""
+
+    def source_disk_id(self, index: int) -> str:
+        return self.source_disk_ids[index] if index < len(self.source_disk_ids) else f"disk-{index}"
+
+    def azure_disk_name(self, index: int) -> str:
+        """The managed disk failover created in Azure for protected disk `index`."""
+        return f"{self.friendly_name}-disk{index}"
 
 
 @dataclass
@@ -229,6 +249,21 @@ class Container:
     def add_item(self, fabric: Fabric, item: ProtectedItem) -> ProtectedItem:
         item.fabric_name, item.container_name = fabric.name, self.name
         return self.items.add(item)
+
+
+@dataclass
+class DiscoveredVCenter:
+    """Classic: a vCenter the configuration server discovers, as the vault lists it (replicationvCenters). ASR leaves the
+    meaning of its id fields undocumented; the lab keeps the vCenter's instance UUID in infrastructure_id."""
+
+    name: str
+    friendly_name: str
+    ip_address: str  # the address or FQDN it was added with
+    internal_id: str | None = None
+    infrastructure_id: str | None = None
+    port: int = 443
+    discovery_status: str = "Completed"
+    last_heartbeat: dt.datetime = field(default_factory=_recent)
 
 
 @dataclass
@@ -244,6 +279,7 @@ class Fabric:
     run_as_accounts: list[RunAsAccount] = field(default_factory=list)
     health_errors: list[HealthIssue] = field(default_factory=list)
     containers: Named = field(default_factory=Named)
+    vcenters: list[DiscoveredVCenter] = field(default_factory=list)  # classic
 
 
 @dataclass
@@ -494,6 +530,20 @@ class NetworkWatcher:
 
 # -- compute ---------------------------------------------------------------------------------------------------------------
 @dataclass
+class ManagedDisk:
+    """A managed disk attached to a VM: its OS disk (lun None) or a data disk; resizing it in Azure sets size_gb."""
+
+    name: str
+    size_gb: int
+    lun: int | None = None
+
+
+def managed_disk_id(vm_id: str, name: str) -> str:
+    """A managed disk's ARM id: failover creates a VM's disks in the VM's own resource group."""
+    return f"{vm_id.partition('/providers/')[0]}/providers/Microsoft.Compute/disks/{name}"
+
+
+@dataclass
 class VirtualMachine:
     name: str
     location: str = "westeurope"
@@ -505,6 +555,7 @@ class VirtualMachine:
     nic_ids: list[str] = field(default_factory=list)
     size: str = "Standard_D2s_v3"
     id: str = ""
+    disks: list[ManagedDisk] = field(default_factory=list)  # the OS disk first
 
 
 # -- the resource groups and the world -----------------------------------------------------------------------------------

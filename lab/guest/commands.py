@@ -27,7 +27,6 @@ import fnmatch
 import glob
 import ipaddress
 import json
-import os
 import shlex
 import shutil
 import sys

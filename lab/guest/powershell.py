@@ -734,7 +734,7 @@ def get_net_route(call: Call, _: Any) -> list[Any]:
         return []  # only the default route is simulated
     routes = _default_routes(call)
     if not routes:
-        call.error(f"No matching MSFT_NetRoute objects found by CIM query for instances of the ROOT/StandardCimv2/MSFT_NetRoute class "
+        call.error("No matching MSFT_NetRoute objects found by CIM query for instances of the ROOT/StandardCimv2/MSFT_NetRoute class "
                    "on the  CIM server: SELECT * FROM MSFT_NetRoute  WHERE ((DestinationPrefix LIKE '0.0.0.0/0')). Verify query "
                    "parameters and retry.", "ObjectNotFound", "CmdletizationQuery_NotFound")
     return routes

@@ -12,8 +12,11 @@ from failback.checks.facts import Facts
 from failback.checks.model import Result
 from failback.checks.sitefile import load_site
 from failback.checks.sources.azure import AzureSource
-from failback.lab.fake_arm.scenarios import LabAzure, start_lab
+from failback.lab.fake_arm.scenarios import SECRET_ENV, LabAzure, start_lab
+from failback.lab.site import PASSWORD_ENV, LabSite
+from failback.runner.access import SiteAccess
 from failback.runner.engine import Selection, collect, evaluate
+from tests.labsite import by_target
 
 StartLab = Callable[..., LabAzure]
 
@@ -70,3 +73,21 @@ def run_checks(lab: LabAzure, tmp_path: Path, *check_ids: str, secret: str | Non
 
 def remediation_id(result: Result) -> str | None:
     return result.remediation["id"] if result.remediation else None
+
+
+def one_site_file(lab: LabSite, azure: LabAzure, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab vCenter and the fake ARM described by one site file, their secrets in the environment; ASR discovered the
+    VMs through the lab vCenter."""
+    azure.discover_vcenter(lab.sim.host, lab.admin.instance_uuid())
+    lab.extra_site_toml = azure.azure_section()
+    lab.write_site()
+    monkeypatch.setenv(PASSWORD_ENV, lab.sim.password)
+    monkeypatch.setenv(SECRET_ENV, azure.secret)
+
+
+def gather_and_judge(site_path: Path, *check_ids: str, azure_gathered: bool = True) -> dict[str, Result]:
+    """Facts gathered as `failback check --only` does (SiteAccess): an optional source comes along with the check reading it."""
+    selection = Selection(only=frozenset(check_ids))
+    facts = SiteAccess(load_site(site_path), site_path).collect(selection)
+    assert ("azure" in facts.sources) is azure_gathered, "an optional source is gathered with the check that reads it"
+    return by_target(evaluate(facts, selection).results)

@@ -9,30 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from failback.checks.model import Result, Status
-from failback.checks.sitefile import load_site
+from failback.checks.model import Status
 from failback.lab.fake_arm.scenarios import SECRET_ENV, LabAzure
-from failback.lab.site import APP, MASTER_TARGET, PASSWORD_ENV, LabSite
-from failback.runner.access import SiteAccess
-from failback.runner.engine import Selection, evaluate
+from failback.lab.site import APP, MASTER_TARGET, LabSite
 from tests.labsite import by_target, run_checks
 
-
-def gather_and_judge(site_path: Path, *check_ids: str, azure_gathered: bool = True) -> dict[str, Result]:
-    selection = Selection(only=frozenset(check_ids))
-    facts = SiteAccess(load_site(site_path), site_path).collect(selection)
-    assert ("azure" in facts.sources) is azure_gathered, "an optional source is gathered with the check that reads it"
-    return by_target(evaluate(facts, selection).results)
+from .conftest import gather_and_judge, one_site_file
 
 
 @pytest.fixture
 def both(lab: LabSite, start, monkeypatch) -> tuple[LabSite, LabAzure]:
     """The lab vCenter and a classic fake ARM replicating its VMs, described by one site file."""
     azure = start("classic", vm_names=(APP, "db01"))
-    lab.extra_site_toml = azure.azure_section()
-    lab.write_site()
-    monkeypatch.setenv(PASSWORD_ENV, lab.sim.password)
-    monkeypatch.setenv(SECRET_ENV, azure.secret)
+    one_site_file(lab, azure, monkeypatch)
     return lab, azure
 
 

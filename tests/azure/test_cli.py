@@ -13,7 +13,8 @@ from failback.lab.fake_arm.scenarios import SECRET_ENV
 
 from .conftest import run_checks
 
-AZURE_CHECKS = ",".join(sorted(check.meta.id for check in all_checks() if "azure" in check.meta.sources))
+# The checks that read Azure alone: the lab here has no vCenter.
+AZURE_CHECKS = ",".join(sorted(check.meta.id for check in all_checks() if check.meta.sources == ("azure",)))
 
 
 def failback(lab, *args: str, secret: str | None = None) -> subprocess.CompletedProcess:

@@ -15,7 +15,8 @@ from failback.lab.fake_arm.scenarios import CLIENT_ID, SECRET_ENV
 
 from .conftest import remediation_id, run_checks
 
-AZURE_CHECKS = sorted(check.meta.id for check in all_checks() if "azure" in check.meta.sources)
+# The checks that read Azure alone: the lab here has no vCenter.
+AZURE_CHECKS = sorted(check.meta.id for check in all_checks() if check.meta.sources == ("azure",))
 
 
 def _judged(run):

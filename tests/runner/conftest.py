@@ -49,6 +49,7 @@ def write_run_site(vcenter: LabSite, azure: LabAzure, directory: Path, **azure_o
     else:  # classic failback replicates through the process server in Azure, which the site names
         text += f'[process_server]\nhost = "{scenarios.PROCESS_SERVER_IP}"\n'
     azure.discover_datastores(vcenter.admin.datastore_names())
+    azure.discover_vcenter(vcenter.sim.host, vcenter.admin.instance_uuid())
     path = directory / "run-site.toml"
     path.write_text(text + azure.azure_section(job_poll_seconds=0.05, **azure_overrides))
     return path

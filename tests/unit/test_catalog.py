@@ -14,7 +14,8 @@ from failback.remediations import CATALOG
 FAILBACK_MD = Path(__file__).parents[3] / "shared" / "FAILBACK.md"
 README = Path(__file__).parents[2] / "README.md"
 # Checks added since the domain catalog: documented in README.md's table of the same shape, not in shared/.
-ADDED_SINCE_THE_DOMAIN_CATALOG = {"host.state", "mt.template_clone", "ps.azure_vm", "mt.replication_group", "asr.failback_policy"}
+ADDED_SINCE_THE_DOMAIN_CATALOG = {"host.state", "mt.template_clone", "ps.azure_vm", "mt.replication_group", "asr.failback_policy",
+                                  "asr.resync", "appliance.disk_count", "azure.disk_resized", "vcenter.identity"}
 CATALOG_ROW = re.compile(r"^\| ([a-z_]+\.[a-z_]+)(?: \([CM]\))? \|", re.M)
 
 
