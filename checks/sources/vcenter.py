@@ -1,8 +1,9 @@
 """The vCenter source: every fact the vCenter checks need, in a handful of bulk PropertyCollector retrievals.
 
 Requests do not grow with the number of VMs: one retrieval for every VM's name and every host and datastore of the
-datacenter, one for the detailed properties of only the VMs bearing a name the site names, one bulk licence query, one privilege
-query. Certificate verification is on unless the site file turns it off explicitly.
+datacenter, one for the detailed properties of only the VMs bearing a name the site names, one for the device lists of
+the few whose disks or controllers a check weighs, one bulk licence query, one privilege query. Certificate
+verification is on unless the site file turns it off explicitly.
 """
 
 from __future__ import annotations
@@ -20,18 +21,19 @@ _VM_DETAIL = [
     "name",
     "runtime.host",
     "runtime.powerState",
-    "config.template",
+    "datastore",
     "snapshot",
     "config.extraConfig",
-    "config.hardware.device",
     "config.hardware.memoryMB",
     "config.guestId",
-    "config.guestFullName",
     "guest.guestFamily",
     "guest.toolsRunningStatus",
     "guest.net",
     "guest.ipStack",
 ]
+# A VM's device list is most of what vCenter sends about it (about ten devices, each with its backing): read only for
+# the VMs whose disk sizes (alternate location, another datastore) or SCSI controllers (master targets) are judged.
+_VM_DEVICES = ["config.hardware.device"]
 _HOST_PROPS = [
     "name",
     "summary.config.product",
@@ -98,10 +100,10 @@ class VCenterSource:
 
         with _container_view(content, datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore]) as view:
             # Only the name of every VM: parsing is the cost at thousands of VMs, and names are all we match on.
-            inventory = _retrieve(
+            inventory = list(_retrieve(
                 collector,
                 [_view_filter(view, {vim.VirtualMachine: ["name"], vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
-            )
+            ))
         hosts = {obj._moId: _host(props) for obj, props in inventory if isinstance(obj, vim.HostSystem)}
         for obj, props in inventory:
             if isinstance(obj, vim.HostSystem) and hosts[obj._moId]["connection_state"] == "connected":
@@ -111,9 +113,17 @@ class VCenterSource:
         wanted = self._wanted_vm_names()
         # Every VM bearing a name the site cares about, namesakes included (they are what vm.name_clash looks for).
         named = [obj for obj, name in all_vms if name in wanted]
-        details = _retrieve(collector, [_objects_filter(named, vim.VirtualMachine, _VM_DETAIL)]) if named else []
+        weighed_names = self._vm_names_whose_devices_count()
+        weighed = [obj for obj, name in all_vms if name in weighed_names]
         facts["vm_count"] = len(all_vms)
-        facts["vms"] = {obj._moId: _vm(props) for obj, props in details}
+        del inventory, all_vms  # at thousands of VMs, what the checks do not read must not stay in memory
+        facts["vms"] = vms = {}
+        if named:  # converted page by page: vSphere's objects of one page are freed before the next one is parsed
+            for obj, props in _retrieve(collector, [_objects_filter(named, vim.VirtualMachine, _VM_DETAIL)]):
+                vms[obj._moId] = _vm(props)
+        if weighed:
+            for obj, props in _retrieve(collector, [_objects_filter(weighed, vim.VirtualMachine, _VM_DEVICES)]):
+                vms[obj._moId].update(_devices(props.get("config.hardware.device") or []))
         facts["hosts"], facts["datastores"] = hosts, datastores
 
         licences = _assigned_licences(content)
@@ -131,12 +141,20 @@ class VCenterSource:
             names.add(site.config_server.vm_name)
         return names
 
+    def _vm_names_whose_devices_count(self) -> set[str]:
+        """VMs whose disks or controllers a check weighs: master targets (their SCSI controllers), and VMs whose disks
+        land where they are not today (alternate location, another datastore), whose sizes need the space."""
+        site = self._site
+        return {mt.name for mt in site.master_targets} | {
+            vm.name for vm in site.vms if vm.recovery_location == "alternate" or vm.datastore is not None
+        }
+
     def _find_datacenter(self, content: Any, collector: Any) -> tuple[Any, dict[str, Any]]:
         """The site's datacenter and its child folders, read in the same retrieval."""
         from pyVmomi import vim
 
         with _container_view(content, content.rootFolder, [vim.Datacenter]) as view:
-            found = _retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name", *_DATACENTER_FOLDERS]})])
+            found = list(_retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name", *_DATACENTER_FOLDERS]})]))
         for obj, props in found:
             if props.get("name") == self._settings.datacenter:
                 return obj, {label: props[path] for path, label in _DATACENTER_FOLDERS.items()}
@@ -191,17 +209,16 @@ def _objects_filter(objects: Iterable[Any], kind: type, paths: list[str]) -> Any
     )
 
 
-def _retrieve(collector: Any, specs: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
-    """RetrievePropertiesEx, following the continuation token until the server has given everything."""
+def _retrieve(collector: Any, specs: list[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """RetrievePropertiesEx, following the continuation token until the server has given everything; one page at a time."""
     from pyVmomi import vmodl
 
     options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=1000)
-    results: list[tuple[Any, dict[str, Any]]] = []
     page = collector.RetrievePropertiesEx(specs, options)
     while page is not None:
-        results.extend((item.obj, {prop.name: prop.val for prop in item.propSet or []}) for item in page.objects or [])
+        for item in page.objects or []:
+            yield item.obj, {prop.name: prop.val for prop in item.propSet or []}
         page = collector.ContinueRetrievePropertiesEx(page.token) if page.token else None
-    return results
 
 
 # -- turning vSphere objects into plain facts ------------------------------------------------------------------------
@@ -265,10 +282,7 @@ def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
 
 
 def _vm(props: dict[str, Any]) -> dict[str, Any]:
-    from pyVmomi import vim
-
     snapshot = props.get("snapshot")
-    devices = props.get("config.hardware.device") or []
     extra = {
         option.key: str(option.value)
         for option in props.get("config.extraConfig") or []
@@ -278,9 +292,23 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
         "name": props.get("name"),
         "host": _ref(props.get("runtime.host")),
         "power_state": str(props.get("runtime.powerState") or "unknown"),
-        "template": bool(props.get("config.template")),
+        "datastores": [datastore._moId for datastore in props.get("datastore") or []],  # its files' and its disks'
         "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
         "extra_config": extra,
+        "memory_mb": props.get("config.hardware.memoryMB"),
+        "guest_id": props.get("config.guestId"),
+        "guest_family": props.get("guest.guestFamily"),
+        "tools_running_status": props.get("guest.toolsRunningStatus"),
+        "nics": [_nic(nic) for nic in props.get("guest.net") or []],
+        **_ip_stack(props.get("guest.ipStack") or []),
+    }
+
+
+def _devices(devices: list[Any]) -> dict[str, Any]:
+    """The SCSI controllers and disks of a VM's device list."""
+    from pyVmomi import vim
+
+    return {
         "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, vim.vm.device.VirtualSCSIController)],
         "disks": [
             {
@@ -291,13 +319,6 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
             for device in devices
             if isinstance(device, vim.vm.device.VirtualDisk)
         ],
-        "memory_mb": props.get("config.hardware.memoryMB"),
-        "guest_id": props.get("config.guestId"),
-        "guest_full_name": props.get("config.guestFullName"),
-        "guest_family": props.get("guest.guestFamily"),
-        "tools_running_status": props.get("guest.toolsRunningStatus"),
-        "nics": [_nic(nic) for nic in props.get("guest.net") or []],
-        **_ip_stack(props.get("guest.ipStack") or []),
     }
 
 

@@ -36,8 +36,10 @@ def datastore_demand(inventory: Inventory) -> dict[str, DatastoreDemand]:
     demand: dict[str, DatastoreDemand] = {}
     for vm in inventory.site.vms:
         found = inventory.vm(vm.name)
+        # Disks are read only for the VMs that need new space (see the vCenter source): coming back elsewhere.
         disks = found.detail.get("disks", []) if found else []
-        names = [vm.datastore] if vm.datastore else sorted({inventory.datastore_name(d["datastore"]) for d in disks} - {None})
+        here = found.detail.get("datastores", []) if found else []
+        names = [vm.datastore] if vm.datastore else sorted({inventory.datastore_name(moref) for moref in here} - {None})
         hosts = {h for h in (inventory.target_host(vm), _data_mover_host(inventory, vm)) if h}
         for name in names:
             entry = demand.setdefault(name, DatastoreDemand(inventory.datastore_moref(name), name))
