@@ -29,7 +29,7 @@ NETWORK_MANAGER = CheckMeta(
 
 @register(NETWORK_MANAGER)
 def guest_network_manager(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     for item in view.items:
         name = item["friendly_name"]
         os_type = (item.get("os_type") or "").lower()
@@ -51,7 +51,7 @@ def azure_addressing(facts: Facts, vm_name: str) -> dict[str, Any] | None:
     view = AzureView.of_vault(facts)
     if view is None:
         return None
-    item = next((item for item in view.items if (item["friendly_name"] or "").lower() == vm_name.lower()), None)
+    item = view.item_named(vm_name)
     if item is None:
         return None
     azure_nics = []

@@ -70,7 +70,7 @@ def _server_result(check: CheckMeta, target: str, findings: Findings, clean: str
 # -- cs.health ---------------------------------------------------------------------------------------------------------------
 @register(CS_HEALTH)
 def cs_health(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     classic = view.site.experience is Experience.CLASSIC
     servers = view.config_servers() if classic else view.servers("appliances")
     wanted = view.site.config_server
@@ -130,7 +130,7 @@ def _appliance(view: AzureView, appliance: dict[str, Any]) -> Result:
 # -- ps.health ---------------------------------------------------------------------------------------------------------------
 @register(PS_HEALTH)
 def ps_health(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     servers = view.servers("process_servers")
     wanted = view.site.process_server
     if wanted is not None:
@@ -175,7 +175,7 @@ def _process_server(view: AzureView, server: dict[str, Any]) -> Result:
 # -- appliance.health --------------------------------------------------------------------------------------------------------
 @register(APPLIANCE_HEALTH)
 def appliance_health(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     agents = view.servers("reprotect_agents")
     if not agents:
         yield Result(APPLIANCE_HEALTH.id, view.site_target, Status.FAIL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Any
 
 from failback.checks.facts import Facts, FactsMissing
@@ -15,6 +16,8 @@ ACCESS_REMEDIATION = "azure-access"
 
 
 class AzureView:
+    """Built once per Facts (AzureView.of), so its indexes serve every check and every VM."""
+
     def __init__(self, facts: Facts):
         self.site = facts.site
         self.settings = facts.site.azure
@@ -22,12 +25,16 @@ class AzureView:
         self.collected_at = dt.datetime.fromisoformat(facts.collected_at)
 
     @classmethod
+    def of(cls, facts: Facts) -> AzureView:
+        return facts.derived(cls)
+
+    @classmethod
     def of_vault(cls, facts: Facts) -> AzureView | None:
         """ASR's view for a check that only adds it to its own (mt.os_match, guest.ip_mode): None when the Azure facts
         or the vault could not be read."""
         if "azure" not in facts.sources or facts.site.azure is None:
             return None
-        view = cls(facts)
+        view = cls.of(facts)
         return None if view.facts.get("vault_failure") else view
 
     def _vault(self, part: str) -> Any:
@@ -47,6 +54,17 @@ class AzureView:
     def items(self) -> list[dict[str, Any]]:
         """The protected items the failback is about, by name."""
         return self._vault("items")
+
+    def item_named(self, name: str) -> dict[str, Any] | None:
+        """The protected item of that friendly name (case-insensitive); with several, the first."""
+        return self._items_by_name.get(name.lower())
+
+    @cached_property
+    def _items_by_name(self) -> dict[str, dict[str, Any]]:
+        by_name: dict[str, dict[str, Any]] = {}
+        for item in self.items:
+            by_name.setdefault((item["friendly_name"] or "").lower(), item)
+        return by_name
 
     def missing_vms(self) -> list[str]:
         """[[vms]] names no protected item of the vault carries."""

@@ -60,7 +60,7 @@ def _missing_datastore(meta: CheckMeta, name: str, vms: list[str], datacenter: s
 
 @register(ACCESS)
 def datastore_access(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for name, demand in sorted(datastore_demand(inventory).items()):
         if demand.moref is None:
             yield _missing_datastore(ACCESS, name, demand.vms, inventory.facts["datacenter"])
@@ -86,7 +86,7 @@ def datastore_access(facts: Facts) -> Iterator[Result]:
 
 @register(TYPE)
 def datastore_type(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for name, demand in sorted(datastore_demand(inventory).items()):
         if demand.moref is None:
             yield _missing_datastore(TYPE, name, demand.vms, inventory.facts["datacenter"])
@@ -105,7 +105,7 @@ def _gb(value: float) -> float:
 
 @register(FREE_SPACE)
 def datastore_free_space(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     headroom = facts.site.policy.datastore_headroom_percent
     for name, demand in sorted(datastore_demand(inventory).items()):
         if demand.moref is None:
@@ -133,7 +133,7 @@ def datastore_free_space(facts: Facts) -> Iterator[Result]:
 
 @register(MEMORY)
 def host_memory(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for moref, demand in sorted(host_demand(inventory).items()):
         host = inventory.host(moref)
         total_mb = (host["memory_bytes"] or 0) // (1024 * 1024)

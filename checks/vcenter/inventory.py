@@ -22,9 +22,15 @@ class FoundVm:
 
 
 class Inventory:
+    """Built once per Facts (Inventory.of): its indexes answer each per-VM question in constant time at any VM count."""
+
     def __init__(self, facts: Facts):
         self.site = facts.site
         self.facts = facts.source("vcenter")
+
+    @classmethod
+    def of(cls, facts: Facts) -> Inventory:
+        return facts.derived(cls)
 
     @property
     def vcenter_target(self) -> str:
@@ -37,6 +43,14 @@ class Inventory:
             found = FoundVm(moref, vm["name"], vm["host"], vm["power_state"], vm)
             by_name.setdefault(vm["name"], []).append(found)
         return by_name
+
+    @cached_property
+    def _host_morefs(self) -> dict[str, str]:
+        return _morefs_by_name(self.facts.get("hosts", {}))
+
+    @cached_property
+    def _datastore_morefs(self) -> dict[str, str]:
+        return _morefs_by_name(self.facts.get("datastores", {}))
 
     def vms_named(self, name: str) -> list[FoundVm]:
         return self._vms_by_name.get(name, [])
@@ -51,10 +65,10 @@ class Inventory:
         return host["name"] if host else None
 
     def host_moref(self, name: str) -> str | None:
-        return next((moref for moref, host in self.facts.get("hosts", {}).items() if host["name"] == name), None)
+        return self._host_morefs.get(name)
 
     def datastore_moref(self, name: str) -> str | None:
-        return next((moref for moref, ds in self.facts.get("datastores", {}).items() if ds["name"] == name), None)
+        return self._datastore_morefs.get(name)
 
     def datastore_name(self, moref: str | None) -> str | None:
         ds = self.facts.get("datastores", {}).get(moref or "")
@@ -95,6 +109,14 @@ class Inventory:
 
     def datastore(self, moref: str) -> dict[str, Any]:
         return self.facts["datastores"][moref]
+
+
+def _morefs_by_name(objects: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """name -> moref; of namesakes the first, as a search in moref order finds it."""
+    morefs: dict[str, str] = {}
+    for moref, obj in objects.items():
+        morefs.setdefault(obj["name"], moref)
+    return morefs
 
 
 # vSphere's "Other (32-bit)" and "Other (64-bit)" guest ids: they name no OS at all.
