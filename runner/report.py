@@ -66,6 +66,10 @@ class Report:
         return ExitCode.READY
 
     def to_document(self) -> dict[str, Any]:
+        return {**self.head_document(), "results": [result_document(r) for r in self.results]}
+
+    def head_document(self) -> dict[str, Any]:
+        """The document without its results: what a writer streaming the results one by one puts before them."""
         return {
             "schema": SCHEMA,
             "site": self.site_name,
@@ -76,23 +80,23 @@ class Report:
             "tool_version": self.tool_version,
             "operator": self.operator,
             "summary": {**self.counts(), "ready": self.ready},
-            "results": [
-                {
-                    "check": r.check,
-                    "target": r.target,
-                    "status": r.status.value,
-                    "severity": r.severity.value if r.severity else None,
-                    "title": r.title,
-                    "message": r.message,
-                    "evidence": r.evidence,
-                    "remediation": r.remediation,
-                    "waiver": r.waiver,
-                }
-                for r in self.results
-            ],
             "waivers": self.waivers,
             "timeline": self.timeline,
         }
+
+
+def result_document(r: Result) -> dict[str, Any]:
+    return {
+        "check": r.check,
+        "target": r.target,
+        "status": r.status.value,
+        "severity": r.severity.value if r.severity else None,
+        "title": r.title,
+        "message": r.message,
+        "evidence": r.evidence,
+        "remediation": r.remediation,
+        "waiver": r.waiver,
+    }
 
 
 class ReportFileError(Exception):
