@@ -1,7 +1,7 @@
 // Command vcsim runs VMware's govmomi vCenter simulator (simulator.VPX) for failback's lab,
 // extended with what the stock simulator lacks: real privilege checks from permissions,
 // per-host licence assignments, a movable clock, VMware Tools guest operations without Docker
-// (guest_ops.go) and a JSON admin API under /lab.
+// (guest_ops.go), retrievals in pages of maxObjects (paging.go) and a JSON admin API under /lab.
 //
 // It prints one JSON line {"url": ..., "lab": ...} once it serves, then runs until stdin
 // closes or it receives SIGTERM/SIGINT.
@@ -99,6 +99,7 @@ func installExtensions() *clockOffset {
 	installLicensing(*content.LicenseManager)
 	installHostDateTimeSystems()
 	installGuestOperations(*content.GuestOperationsManager)
+	installPagingPropertyCollector(content.PropertyCollector)
 	return new(clockOffset)
 }
 
