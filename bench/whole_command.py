@@ -37,17 +37,18 @@ VCENTER_MAXIMUM_VMS = 40_000
 
 # -- the two sides, each run as a child process of this file ---------------------------------------------------------------
 def _count_soap_requests(report_to: Path) -> None:
-    """Count every SOAP request this process makes; written to `report_to` when the process exits."""
-    from pyVmomi import SoapAdapter
+    """Count every SOAP request this process posts (pyVmomi's and the lean bulk retrievals' alike, at the HTTP layer);
+    written to `report_to` when the process exits."""
+    import http.client
 
     counter = [0]
-    original = SoapAdapter.SoapStubAdapter.InvokeMethod
+    original = http.client.HTTPConnection.request
 
-    def counting(self, *args, **kwargs):
-        counter[0] += 1
-        return original(self, *args, **kwargs)
+    def counting(self, method, *args, **kwargs):
+        counter[0] += method == "POST"
+        return original(self, method, *args, **kwargs)
 
-    SoapAdapter.SoapStubAdapter.InvokeMethod = counting
+    http.client.HTTPConnection.request = counting
     atexit.register(lambda: report_to.write_text(str(counter[0])))
 
 
@@ -105,7 +106,7 @@ def run_floor(site_path: str) -> None:
         objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[collector.TraversalSpec(name="view", path="view", type=vim.view.ContainerView)])],
         propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=FLOOR_PROPERTIES)],
     )
-    page = content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
+    page = content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions(maxObjects=1000))  # as the command pages
     vms = len(page.objects)
     while page.token:
         page = content.propertyCollector.ContinueRetrievePropertiesEx(page.token)

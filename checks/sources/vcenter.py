@@ -9,11 +9,13 @@ verification is on unless the site file turns it off explicitly.
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from failback.checks.site import Site
+from failback.checks.sources import vcenter_bulk as bulk
 from failback.checks.sources.errors import SourceError
 from failback.checks.sources.vcenter_session import vcenter_session
 
@@ -99,31 +101,27 @@ class VCenterSource:
         facts["datacenter"] = self._settings.datacenter
 
         with _container_view(content, datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore]) as view:
-            # Only the name of every VM: parsing is the cost at thousands of VMs, and names are all we match on.
-            inventory = list(_retrieve(
-                collector,
-                [_view_filter(view, {vim.VirtualMachine: ["name"], vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
-            ))
+            # Every VM's name and nothing more (names are all we match on), read lean; the few hosts and datastores typed.
+            vm_names = [(moref, bulk.text(props.get("name"))) for moref, props in bulk.objects_in_view(collector, view, "VirtualMachine", ["name"])]
+            inventory = list(_retrieve(collector, [_view_filter(view, {vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})]))
         hosts = {obj._moId: _host(props) for obj, props in inventory if isinstance(obj, vim.HostSystem)}
         for obj, props in inventory:
             if isinstance(obj, vim.HostSystem) and hosts[obj._moId]["connection_state"] == "connected":
                 hosts[obj._moId]["clock"] = _host_clock(props.get("configManager.dateTimeSystem"))
         datastores = {obj._moId: _datastore(props) for obj, props in inventory if isinstance(obj, vim.Datastore)}
-        all_vms = [(obj, props.get("name")) for obj, props in inventory if isinstance(obj, vim.VirtualMachine)]
-        wanted = self._wanted_vm_names()
+        wanted, weighed_names = self._wanted_vm_names(), self._vm_names_whose_devices_count()
         # Every VM bearing a name the site cares about, namesakes included (they are what vm.name_clash looks for).
-        named = [obj for obj, name in all_vms if name in wanted]
-        weighed_names = self._vm_names_whose_devices_count()
-        weighed = [obj for obj, name in all_vms if name in weighed_names]
-        facts["vm_count"] = len(all_vms)
-        del inventory, all_vms  # at thousands of VMs, what the checks do not read must not stay in memory
+        named = [moref for moref, name in vm_names if name in wanted]
+        weighed = [vim.VirtualMachine(moref, collector._stub) for moref, name in vm_names if name in weighed_names]
+        facts["vm_count"] = len(vm_names)
         facts["vms"] = vms = {}
-        if named:  # converted page by page: vSphere's objects of one page are freed before the next one is parsed
-            for obj, props in _retrieve(collector, [_objects_filter(named, vim.VirtualMachine, _VM_DETAIL)]):
-                vms[obj._moId] = _vm(props)
+        if named:
+            for moref, props in bulk.these_objects(collector, "VirtualMachine", named, _VM_DETAIL):
+                vms[moref] = _vm(props)
         if weighed:
             for obj, props in _retrieve(collector, [_objects_filter(weighed, vim.VirtualMachine, _VM_DEVICES)]):
-                vms[obj._moId].update(_devices(props.get("config.hardware.device") or []))
+                if obj._moId in vms:  # not a VM removed since
+                    vms[obj._moId].update(_devices(props.get("config.hardware.device") or []))
         facts["hosts"], facts["datastores"] = hosts, datastores
 
         licences = _assigned_licences(content)
@@ -275,32 +273,32 @@ def _datastore(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
-    for node in tree or []:
-        yield node.name
-        yield from _snapshot_names(node.childSnapshotList)
+def _snapshot_names(snapshots: list[ET.Element]) -> Iterator[str]:
+    for snapshot in snapshots:
+        yield bulk.text(snapshot, "name") or ""
+        yield from _snapshot_names(bulk.fields(snapshot, "childSnapshotList"))
 
 
-def _vm(props: dict[str, Any]) -> dict[str, Any]:
-    snapshot = props.get("snapshot")
-    extra = {
-        option.key: str(option.value)
-        for option in props.get("config.extraConfig") or []
-        if option.key.lower() in _EXTRA_CONFIG_KEPT
-    }
+def _vm(props: bulk.Properties) -> dict[str, Any]:
+    """A VM's facts from its properties as vCenter's XML holds them (see vcenter_bulk)."""
+    extra = {}
+    for option in bulk.items(props.get("config.extraConfig")):
+        key = bulk.text(option, "key") or ""
+        if key.lower() in _EXTRA_CONFIG_KEPT:
+            extra[key] = bulk.text(option, "value") or ""
     return {
-        "name": props.get("name"),
-        "host": _ref(props.get("runtime.host")),
-        "power_state": str(props.get("runtime.powerState") or "unknown"),
-        "datastores": [datastore._moId for datastore in props.get("datastore") or []],  # its files' and its disks'
-        "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
+        "name": bulk.text(props.get("name")),
+        "host": bulk.text(props.get("runtime.host")),
+        "power_state": bulk.text(props.get("runtime.powerState")) or "unknown",
+        "datastores": [bulk.text(datastore) for datastore in bulk.items(props.get("datastore"))],  # its files' and disks'
+        "snapshots": list(_snapshot_names(bulk.fields(props.get("snapshot"), "rootSnapshotList"))),
         "extra_config": extra,
-        "memory_mb": props.get("config.hardware.memoryMB"),
-        "guest_id": props.get("config.guestId"),
-        "guest_family": props.get("guest.guestFamily"),
-        "tools_running_status": props.get("guest.toolsRunningStatus"),
-        "nics": [_nic(nic) for nic in props.get("guest.net") or []],
-        **_ip_stack(props.get("guest.ipStack") or []),
+        "memory_mb": bulk.number(props.get("config.hardware.memoryMB")),
+        "guest_id": bulk.text(props.get("config.guestId")),
+        "guest_family": bulk.text(props.get("guest.guestFamily")),
+        "tools_running_status": bulk.text(props.get("guest.toolsRunningStatus")),
+        "nics": [_nic(nic) for nic in bulk.items(props.get("guest.net"))],
+        **_ip_stack(bulk.items(props.get("guest.ipStack"))),
     }
 
 
@@ -322,29 +320,29 @@ def _devices(devices: list[Any]) -> dict[str, Any]:
     }
 
 
-def _nic(nic: Any) -> dict[str, Any]:
-    config = nic.ipConfig
-    dhcp = getattr(getattr(config, "dhcp", None), "ipv4", None)
+def _nic(nic: ET.Element) -> dict[str, Any]:
+    config = bulk.field(nic, "ipConfig")
+    dhcp = bulk.text(bulk.field(bulk.field(config, "dhcp"), "ipv4"), "enable")
     return {
-        "mac": nic.macAddress,
-        "network": nic.network,
-        "dhcp": bool(dhcp.enable) if dhcp is not None else None,
+        "mac": bulk.text(nic, "macAddress"),
+        "network": bulk.text(nic, "network"),
+        "dhcp": dhcp == "true" if dhcp is not None else None,
         "addresses": [
-            {"ip": address.ipAddress, "prefix": address.prefixLength, "origin": address.origin}
-            for address in (config.ipAddress if config else None) or []
+            {"ip": bulk.text(address, "ipAddress"), "prefix": bulk.number(address, "prefixLength"), "origin": bulk.text(address, "origin")}
+            for address in bulk.fields(config, "ipAddress")
         ],
     }
 
 
-def _ip_stack(stacks: list[Any]) -> dict[str, Any]:
+def _ip_stack(stacks: list[ET.Element]) -> dict[str, Any]:
     gateway, dns = None, []
     for stack in stacks:
-        if stack.dnsConfig and stack.dnsConfig.ipAddress:
-            dns = list(stack.dnsConfig.ipAddress)
-        routes = stack.ipRouteConfig.ipRoute if stack.ipRouteConfig else []
-        for route in routes or []:
-            if route.network in ("0.0.0.0", "::") and route.prefixLength == 0 and route.gateway and route.gateway.ipAddress:
-                gateway = gateway or route.gateway.ipAddress
+        servers = [bulk.text(server) for server in bulk.fields(bulk.field(stack, "dnsConfig"), "ipAddress")]
+        dns = servers or dns
+        for route in bulk.fields(bulk.field(stack, "ipRouteConfig"), "ipRoute"):
+            default = bulk.text(route, "network") in ("0.0.0.0", "::") and bulk.number(route, "prefixLength") == 0
+            if default and (address := bulk.text(bulk.field(route, "gateway"), "ipAddress")):
+                gateway = gateway or address
     return {"gateway": gateway, "dns": dns}
 
 
