@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,10 +48,8 @@ class Report:
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in Status}
-        for result in self.results:
-            counts[result.status.value] += 1
-        return counts
+        tally = Counter(result.status for result in self.results)
+        return {status.value: tally[status] for status in Status}
 
     @property
     def ready(self) -> bool:

@@ -61,7 +61,7 @@ def _missing_datastore(meta: CheckMeta, name: str, vms: list[str], datacenter: s
 @register(ACCESS)
 def datastore_access(facts: Facts) -> Iterator[Result]:
     inventory = Inventory.of(facts)
-    for name, demand in sorted(datastore_demand(inventory).items()):
+    for name, demand in sorted(datastore_demand(facts).items()):
         if demand.moref is None:
             yield _missing_datastore(ACCESS, name, demand.vms, inventory.facts["datacenter"])
             continue
@@ -87,7 +87,7 @@ def datastore_access(facts: Facts) -> Iterator[Result]:
 @register(TYPE)
 def datastore_type(facts: Facts) -> Iterator[Result]:
     inventory = Inventory.of(facts)
-    for name, demand in sorted(datastore_demand(inventory).items()):
+    for name, demand in sorted(datastore_demand(facts).items()):
         if demand.moref is None:
             yield _missing_datastore(TYPE, name, demand.vms, inventory.facts["datacenter"])
             continue
@@ -107,7 +107,7 @@ def _gb(value: float) -> float:
 def datastore_free_space(facts: Facts) -> Iterator[Result]:
     inventory = Inventory.of(facts)
     headroom = facts.site.policy.datastore_headroom_percent
-    for name, demand in sorted(datastore_demand(inventory).items()):
+    for name, demand in sorted(datastore_demand(facts).items()):
         if demand.moref is None:
             yield _missing_datastore(FREE_SPACE, name, demand.vms, inventory.facts["datacenter"])
             continue

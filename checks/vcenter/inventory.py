@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from failback.checks.facts import Facts
@@ -27,6 +26,11 @@ class Inventory:
     def __init__(self, facts: Facts):
         self.site = facts.site
         self.facts = facts.source("vcenter")
+        self._vms_by_name: dict[str, list[FoundVm]] = {}
+        for moref, vm in self.facts.get("vms", {}).items():
+            self._vms_by_name.setdefault(vm["name"], []).append(FoundVm(moref, vm["name"], vm["host"], vm["power_state"], vm))
+        self._host_morefs = _morefs_by_name(self.facts.get("hosts", {}))
+        self._datastore_morefs = _morefs_by_name(self.facts.get("datastores", {}))
 
     @classmethod
     def of(cls, facts: Facts) -> Inventory:
@@ -35,22 +39,6 @@ class Inventory:
     @property
     def vcenter_target(self) -> str:
         return f"vcenter:{self.facts['host']}"
-
-    @cached_property
-    def _vms_by_name(self) -> dict[str, list[FoundVm]]:
-        by_name: dict[str, list[FoundVm]] = {}
-        for moref, vm in self.facts.get("vms", {}).items():
-            found = FoundVm(moref, vm["name"], vm["host"], vm["power_state"], vm)
-            by_name.setdefault(vm["name"], []).append(found)
-        return by_name
-
-    @cached_property
-    def _host_morefs(self) -> dict[str, str]:
-        return _morefs_by_name(self.facts.get("hosts", {}))
-
-    @cached_property
-    def _datastore_morefs(self) -> dict[str, str]:
-        return _morefs_by_name(self.facts.get("datastores", {}))
 
     def vms_named(self, name: str) -> list[FoundVm]:
         return self._vms_by_name.get(name, [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from failback.checks.facts import Facts
 from failback.checks.model import Experience
 from failback.checks.site import Vm
 from failback.checks.vcenter.inventory import Inventory
@@ -31,8 +32,14 @@ def _data_mover_host(inventory: Inventory, vm: Vm) -> str | None:
     return found.host if found else None
 
 
-def datastore_demand(inventory: Inventory) -> dict[str, DatastoreDemand]:
-    """Per target datastore name: which VMs come back to it, what new space they need, which hosts must mount it."""
+def datastore_demand(facts: Facts) -> dict[str, DatastoreDemand]:
+    """Per target datastore name: which VMs come back to it, what new space they need, which hosts must mount it.
+    Worked out once per facts: three checks judge it."""
+    return facts.derived(_datastore_demand)
+
+
+def _datastore_demand(facts: Facts) -> dict[str, DatastoreDemand]:
+    inventory = Inventory.of(facts)
     demand: dict[str, DatastoreDemand] = {}
     for vm in inventory.site.vms:
         found = inventory.vm(vm.name)
