@@ -1,4 +1,6 @@
-"""Azure VMs as facts: power state, the guest agent's status, when it last started, its NICs."""
+"""Azure VMs as facts: their model (where, which OS, which NICs) and their run-time status (power state, the guest
+agent, when they last started), which ARM serves apart: a resource group's VMs are listed with their models, while the
+run-time status comes from each VM's instance view."""
 
 from __future__ import annotations
 
@@ -11,25 +13,35 @@ def _status(statuses: Any, prefix: str) -> Any:
     return next((status for status in statuses or [] if (status.code or "").startswith(prefix)), None)
 
 
-def vm_facts(vm: Any) -> dict[str, Any]:
-    view = vm.instance_view
-    power = _status(view.statuses if view else None, "PowerState/")
-    provisioned = _status(view.statuses if view else None, "ProvisioningState/")
-    agent = view.vm_agent if view else None
-    agent_status = (agent.statuses or [None])[0] if agent else None
+def vm_model_facts(vm: Any) -> dict[str, Any]:
     storage = vm.storage_profile
     return {
         "id": vm.id,
         "name": vm.name,
         "location": vm.location,
         "os_type": text(storage.os_disk.os_type) if storage and storage.os_disk else None,
-        "power_state": power.code.split("/", 1)[1] if power else None,
         "provisioning_state": text(vm.provisioning_state),
+        "nic_ids": [nic.id for nic in (vm.network_profile.network_interfaces if vm.network_profile else None) or []],
+    }
+
+
+def vm_status_facts(view: Any) -> dict[str, Any]:
+    """From a VirtualMachineInstanceView (None: ARM gave none)."""
+    power = _status(view.statuses if view else None, "PowerState/")
+    provisioned = _status(view.statuses if view else None, "ProvisioningState/")
+    agent = view.vm_agent if view else None
+    agent_status = (agent.statuses or [None])[0] if agent else None
+    return {
+        "power_state": power.code.split("/", 1)[1] if power else None,
         "started": when(provisioned.time) if provisioned else None,
         "agent": {
             "status": agent_status.display_status if agent_status else None,
             "version": agent.vm_agent_version if agent else None,
             "message": agent_status.message if agent_status else None,
         },
-        "nic_ids": [nic.id for nic in (vm.network_profile.network_interfaces if vm.network_profile else None) or []],
     }
+
+
+def vm_facts(vm: Any) -> dict[str, Any]:
+    """A VM read with its instance view (GET ...?$expand=instanceView)."""
+    return {**vm_model_facts(vm), **vm_status_facts(vm.instance_view)}
