@@ -324,12 +324,16 @@ class _Collection:
             self.fanout.start(self._read_vm_status, vm_id, leaf=True)
             self._follow_vm(placed)
 
-    def _read_vm_status(self, vm_id: str) -> None:
+    def _read_vm(self, vm_id: str, asked: str, read: Callable[[Any, ArmId], dict[str, Any]]) -> dict[str, Any]:
+        """One call about one VM: `read(its operations, its id)`, or {"error": ...} about that VM alone."""
         vm = ArmId.parse(vm_id)
         assert vm is not None
         machines = self.session.compute(vm.subscription_id).virtual_machines
-        status = self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}' (asked for its instance view)",
-                              lambda: vm_status_facts(machines.instance_view(vm.resource_group, vm.name)))
+        return self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'{asked}", lambda: read(machines, vm))
+
+    def _read_vm_status(self, vm_id: str) -> None:
+        status = self._read_vm(vm_id, " (asked for its instance view)",
+                               lambda machines, vm: vm_status_facts(machines.instance_view(vm.resource_group, vm.name)))
         with self.lock:
             if "error" in status:
                 self.vms[vm_id.lower()] = {"id": vm_id, **status}
@@ -337,11 +341,7 @@ class _Collection:
                 self.vms[vm_id.lower()].update(status)
 
     def _get_vm(self, vm_id: str) -> None:
-        vm = ArmId.parse(vm_id)
-        assert vm is not None
-        machines = self.session.compute(vm.subscription_id).virtual_machines
-        found = self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'",
-                             lambda: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
+        found = self._read_vm(vm_id, "", lambda machines, vm: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
         self.vms[vm_id.lower()] = placed = {"id": vm_id, **found}
         if "error" not in found:
             self._follow_vm(placed)
