@@ -128,8 +128,8 @@ def _timed_child(args: list[str], env: dict[str, str], directory: Path, label: s
     child.returncode = os.waitstatus_to_exitcode(status)
     if label == "command" and child.returncode not in (0, 1, 3) or label == "floor" and child.returncode != 0:
         raise RuntimeError(f"{label} exited {child.returncode}:\n{stderr[-3000:]}")
-    return {"seconds": seconds, "requests": int(count_file.read_text()), "peak_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr,
-            "exit": child.returncode}
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "requests": int(count_file.read_text()),
+            "peak_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr, "exit": child.returncode}
 
 
 def _median(runs: list[dict]) -> dict:
@@ -164,18 +164,23 @@ def measure(total_vms: int, profile_rows: int, repeat: int) -> dict:
 
 
 def _growth(rows: list[dict]) -> None:
-    """Cost per 1,000 VMs between successive sizes: equal slopes mean linear growth."""
+    """Cost per 1,000 VMs between successive sizes: equal slopes mean linear growth. CPU time is the process's own; wall
+    time also holds the simulator's work, which both sides wait for."""
     if len(rows) < 2:
         return
     for before, after in zip(rows, rows[1:]):
         thousands = (after["vms"] - before["vms"]) / 1000
-        print(f"  {before['vms']:>6} -> {after['vms']:>6} VMs: command +{(after['command']['seconds'] - before['command']['seconds']) / thousands:.3f} s "
-              f"and +{(after['command']['peak_rss_mb'] - before['command']['peak_rss_mb']) / thousands:.1f} MB per 1,000 VMs; "
-              f"floor +{(after['floor']['seconds'] - before['floor']['seconds']) / thousands:.3f} s per 1,000 VMs")
+
+        def slope(side: str, measure: str) -> float:
+            return (after[side][measure] - before[side][measure]) / thousands
+
+        print(f"  {before['vms']:>6} -> {after['vms']:>6} VMs, per 1,000 VMs: command +{slope('command', 'seconds'):.3f} s "
+              f"(cpu +{slope('command', 'cpu'):.3f} s), +{slope('command', 'peak_rss_mb'):.1f} MB; "
+              f"floor +{slope('floor', 'seconds'):.3f} s (cpu +{slope('floor', 'cpu'):.3f} s)")
     first, last = rows[0], rows[-1]
     per_vm = (last["command"]["peak_rss_mb"] - first["command"]["peak_rss_mb"]) / (last["vms"] - first["vms"])
     estimate = last["command"]["peak_rss_mb"] + per_vm * (VCENTER_MAXIMUM_VMS - last["vms"])
-    print(f"  peak RSS at {VCENTER_MAXIMUM_VMS:,} VMs, extrapolated from {first['vms']:,} -> {last['vms']:,}: {estimate:.0f} MB")
+    print(f"  command's peak RSS at {VCENTER_MAXIMUM_VMS:,} VMs, extrapolated from {first['vms']:,} -> {last['vms']:,}: {estimate:.0f} MB")
 
 
 def main() -> None:
@@ -195,7 +200,8 @@ def main() -> None:
             run_command(args.command[1:], int(args.command[0]))
         return
 
-    print(f"{'VMs':>6} | {'command s':>9} {'requests':>8} {'peak MB':>7} | {'floor s':>7} {'requests':>8} {'peak MB':>7} | {'ratio':>5} | results")
+    print(f"{'VMs':>6} | {'command s':>9} {'cpu s':>6} {'requests':>8} {'peak MB':>7} | {'floor s':>7} {'cpu s':>6} {'requests':>8} "
+          f"{'peak MB':>7} | {'ratio':>5} | results")
     rows = []
     for total in args.vms:
         row = measure(total, args.profile, 1 if args.profile else args.repeat)
@@ -203,9 +209,9 @@ def main() -> None:
         ours, floor = row["command"], row["floor"]
         if args.profile:
             print(ours["stderr"])
-        print(f"{row['vms']:>6} | {ours['seconds']:>9.2f} {ours['requests']:>8} {ours['peak_rss_mb']:>7.0f} | "
-              f"{floor['seconds']:>7.2f} {floor['requests']:>8} {floor['peak_rss_mb']:>7.0f} | {ours['seconds'] / floor['seconds']:>4.1f}x | "
-              f"{row['results']} (exit {ours['exit']})", flush=True)
+        print(f"{row['vms']:>6} | {ours['seconds']:>9.2f} {ours['cpu']:>6.2f} {ours['requests']:>8} {ours['peak_rss_mb']:>7.0f} | "
+              f"{floor['seconds']:>7.2f} {floor['cpu']:>6.2f} {floor['requests']:>8} {floor['peak_rss_mb']:>7.0f} | "
+              f"{ours['seconds'] / floor['seconds']:>4.1f}x | {row['results']} (exit {ours['exit']})", flush=True)
     _growth(rows)
 
 
