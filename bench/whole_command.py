@@ -6,10 +6,14 @@ shapes it as the lab's healthy site, writes a site file naming all N VMs in [[vm
 
 - the command: `failback check --site site.toml --only <vCenter checks> --format json --output r.json`;
 - the floor: a Python process that logs in and makes one bulk RetrievePropertiesEx (continuations followed) of every
-  VM's name, snapshot, runtime.host, config.extraConfig, guest.net, datastore and summary.config.vmPathName.
+  VM's name, snapshot, runtime.host, config.extraConfig, guest.net, datastore and summary.config.vmPathName, typed
+  through pyVmomi as any tool would;
+- the lean floor: the same retrieval read from the XML as the command's vCenter source reads it (vcenter_bulk), which
+  is what the command's own reading costs at the least.
 
-It prints wall time, the ratio command / floor, SOAP requests and peak RSS of each, and how the command's time and
-memory grow per 1,000 VMs (with the memory this growth predicts at 40,000 VMs, vCenter's maximum).
+It prints wall and CPU time, the ratio command / floor and command / lean floor, SOAP requests and peak RSS, and how
+the command's time and memory grow per 1,000 VMs (with the memory this growth predicts at 40,000 VMs, vCenter's
+maximum).
 
     .venv/bin/python bench/whole_command.py --vms 1000 5000 20000
     .venv/bin/python bench/whole_command.py --vms 5000 --profile 30   # also the command's top 30 cProfile entries
@@ -87,30 +91,35 @@ def _profile_every_thread() -> list:
     return profiles
 
 
-def run_floor(site_path: str) -> None:
-    """Log in and read the VM properties in one bulk retrieval: the least any tool reading them can do."""
+def run_floor(site_path: str, lean: bool) -> None:
+    """Log in and read the VM properties in one bulk retrieval: the least any tool reading them can do. Typed through
+    pyVmomi (the issue's floor), or `lean`: read from the XML as the command's source does (vcenter_bulk)."""
     import ssl
 
     from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim, vmodl
 
     from failback.checks.sitefile import load_site
+    from failback.checks.sources import vcenter_bulk
 
     settings = load_site(Path(site_path)).vcenter
     si = SmartConnect(host=settings.host, port=settings.port, user=settings.user, pwd=os.environ[settings.password_env],
                       sslContext=ssl.create_default_context(cafile=settings.ca_file))
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    collector = vmodl.query.PropertyCollector
-    spec = collector.FilterSpec(
-        objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[collector.TraversalSpec(name="view", path="view", type=vim.view.ContainerView)])],
-        propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=FLOOR_PROPERTIES)],
-    )
-    page = content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions(maxObjects=1000))  # as the command pages
-    vms = len(page.objects)
-    while page.token:
-        page = content.propertyCollector.ContinueRetrievePropertiesEx(page.token)
-        vms += len(page.objects)
+    if lean:
+        vms = sum(1 for _ in vcenter_bulk.objects_in_view(content.propertyCollector, view, "VirtualMachine", FLOOR_PROPERTIES))
+    else:
+        collector = vmodl.query.PropertyCollector
+        spec = collector.FilterSpec(
+            objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[collector.TraversalSpec(name="view", path="view", type=vim.view.ContainerView)])],
+            propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=FLOOR_PROPERTIES)],
+        )
+        page = content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions(maxObjects=1000))  # as the command pages
+        vms = len(page.objects)
+        while page.token:
+            page = content.propertyCollector.ContinueRetrievePropertiesEx(page.token)
+            vms += len(page.objects)
     Disconnect(si)
     print(vms)
 
@@ -126,7 +135,7 @@ def _timed_child(args: list[str], env: dict[str, str], directory: Path, label: s
     _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not the running maximum of every child
     seconds = time.perf_counter() - began
     child.returncode = os.waitstatus_to_exitcode(status)
-    if label == "command" and child.returncode not in (0, 1, 3) or label == "floor" and child.returncode != 0:
+    if child.returncode not in ((0, 1, 3) if label == "command" else (0,)):
         raise RuntimeError(f"{label} exited {child.returncode}:\n{stderr[-3000:]}")
     return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "requests": int(count_file.read_text()),
             "peak_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr, "exit": child.returncode}
@@ -153,12 +162,12 @@ def measure(total_vms: int, profile_rows: int, repeat: int) -> dict:
             env = lab.env()
             command = ["--command", str(profile_rows), "check", "--site", str(site_path), "--only", CHECKS,
                        "--format", "json", "--output", str(directory / "r.json")]
-            # Interleaved and the median of each side: a loaded machine slows both alike.
-            runs = [(_timed_child(command, env, directory, "command"), _timed_child(["--floor", str(site_path)], env, directory, "floor"))
-                    for _ in range(repeat)]
-            ours, floor = (_median([run[side] for run in runs]) for side in (0, 1))
+            # Interleaved and the median of each side: a loaded machine slows them alike.
+            sides = {"command": command, "floor": ["--floor", str(site_path)], "lean": ["--lean-floor", str(site_path)]}
+            runs = [{side: _timed_child(argv, env, directory, side) for side, argv in sides.items()} for _ in range(repeat)]
+            row = {side: _median([run[side] for run in runs]) for side in sides}
             results = len(json.loads((directory / "r.json").read_text())["results"])
-            return {"vms": len(lab.vms), "command": ours, "floor": floor, "results": results}
+            return {"vms": len(lab.vms), **row, "results": results}
     finally:
         sim.stop()
 
@@ -190,28 +199,30 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="ROWS", help="print the command's top ROWS cProfile entries")
     parser.add_argument("--count-to", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--floor", metavar="SITE", help=argparse.SUPPRESS)
+    parser.add_argument("--lean-floor", metavar="SITE", help=argparse.SUPPRESS)
     parser.add_argument("--command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count_to:
         _count_soap_requests(args.count_to)
-        if args.floor:
-            run_floor(args.floor)
+        if args.floor or args.lean_floor:
+            run_floor(args.floor or args.lean_floor, lean=bool(args.lean_floor))
         else:
             run_command(args.command[1:], int(args.command[0]))
         return
 
     print(f"{'VMs':>6} | {'command s':>9} {'cpu s':>6} {'requests':>8} {'peak MB':>7} | {'floor s':>7} {'cpu s':>6} {'requests':>8} "
-          f"{'peak MB':>7} | {'ratio':>5} | results")
+          f"{'peak MB':>7} | {'ratio':>5} | {'lean floor s':>12} {'cpu s':>6} | {'ratio':>5} | results")
     rows = []
     for total in args.vms:
         row = measure(total, args.profile, 1 if args.profile else args.repeat)
         rows.append(row)
-        ours, floor = row["command"], row["floor"]
+        ours, floor, lean = row["command"], row["floor"], row["lean"]
         if args.profile:
             print(ours["stderr"])
         print(f"{row['vms']:>6} | {ours['seconds']:>9.2f} {ours['cpu']:>6.2f} {ours['requests']:>8} {ours['peak_rss_mb']:>7.0f} | "
               f"{floor['seconds']:>7.2f} {floor['cpu']:>6.2f} {floor['requests']:>8} {floor['peak_rss_mb']:>7.0f} | "
-              f"{ours['seconds'] / floor['seconds']:>4.1f}x | {row['results']} (exit {ours['exit']})", flush=True)
+              f"{ours['seconds'] / floor['seconds']:>4.1f}x | {lean['seconds']:>12.2f} {lean['cpu']:>6.2f} | "
+              f"{ours['seconds'] / lean['seconds']:>4.1f}x | {row['results']} (exit {ours['exit']})", flush=True)
     _growth(rows)
 
 
