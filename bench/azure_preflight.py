@@ -4,19 +4,20 @@ The fake serves, from a child process (so its CPU is not the client's), a modern
 replicating back (recovery points to read), their running Azure VMs with NICs behind one NSG, C VPN connections with BGP
 on two gateways, and E ExpressRoute circuits; every answer waits `--latency` seconds first, as a real round trip does.
 
-It times, in one run of this process (modules imported and the token endpoint warmed up beforehand):
+For each size it times, in one run of this process (modules imported and the token endpoint warmed up beforehand):
 - the preflight as failback runs it: every call on the source's thread pool ([azure] max_parallel_calls);
 - the same calls sequentially (one worker: the naive way);
 - the slowest single chain of dependent calls: the preflight of one VM, no plan, one connection and circuit, whose time
   is sign-in -> list items (all pages) -> its VM -> its resource group's NICs -> their effective rules (an LRO).
 
-    .venv/bin/python bench/azure_preflight.py --items 200 --connections 10 --circuits 2 --latency 0.05
+    .venv/bin/python bench/azure_preflight.py --items 200 1000 --connections 10 --circuits 2 --latency 0.05
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import statistics
 import sys
 import tempfile
 import time
@@ -97,51 +98,64 @@ def _preflight(site_text: str, directory: Path) -> tuple[float, Any]:
     return time.perf_counter() - began, facts
 
 
+def _measure(size: int, args: argparse.Namespace, directory: Path) -> dict:
+    """One fake of `size` items in a child process; the chain and the parallel preflight alternated `repeat` times (a
+    loaded machine slows both alike), the medians kept; the sequential run once, up to --sequential-up-to items."""
+    context = multiprocessing.get_context("spawn")
+    pipe, child_pipe = context.Pipe()
+    child = context.Process(target=_serve, args=(child_pipe, size, args.connections, args.circuits, args.latency), daemon=True)
+    child.start()
+    fake = pipe.recv()
+    vms = [f"vm{index:04}" for index in range(size)]
+    connections = [f"cn-{index:02}" for index in range(args.connections)]
+    circuits = [f"er-{index:02}" for index in range(args.circuits)]
+    one_chain = _site_text(fake, vms[:1], connections[:1], circuits[:1], args.workers, plan=False)
+
+    def measured(label: str, text: str) -> tuple[float, int]:
+        seconds, facts = _preflight(text, directory)
+        pipe.send("count")
+        calls = pipe.recv()
+        assert not facts["nic_group_errors"] and all("error" not in c for c in facts["vpn_connections"].values()), label
+        return seconds, calls
+
+    measured("warm-up", one_chain)
+    chains, parallels = [], []
+    for _ in range(args.repeat):
+        chains.append(measured("chain", one_chain))
+        parallels.append(measured("parallel", _site_text(fake, vms, connections, circuits, args.workers, plan=True)))
+    row = {"items": size, "chain": statistics.median(s for s, _ in chains), "chain_calls": chains[0][1],
+           "parallel": statistics.median(s for s, _ in parallels), "calls": parallels[0][1], "sequential": None}
+    if size <= args.sequential_up_to:
+        row["sequential"] = measured("sequential", _site_text(fake, vms, connections, circuits, 1, plan=True))[0]
+    pipe.send("stop")
+    child.join(timeout=10)
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=200)
+    parser.add_argument("--items", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--circuits", type=int, default=2)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds every answer of the fake waits")
     parser.add_argument("--workers", type=int, default=32, help="[azure] max_parallel_calls of the parallel run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the chain and of the preflight per size; medians shown")
+    parser.add_argument("--sequential-up-to", type=int, default=200, help="also time the calls one after another up to this size")
     args = parser.parse_args()
 
     import failback.checks.sources.azure  # noqa: F401  (imports are not what is measured)
     import azure.mgmt.compute, azure.mgmt.network, azure.mgmt.recoveryservicessiterecovery  # noqa: E401, F401
 
-    context = multiprocessing.get_context("spawn")
-    pipe, child_pipe = context.Pipe()
-    child = context.Process(target=_serve, args=(child_pipe, args.items, args.connections, args.circuits, args.latency), daemon=True)
-    child.start()
-    fake = pipe.recv()
-    vms = [f"vm{index:04}" for index in range(args.items)]
-    connections = [f"cn-{index:02}" for index in range(args.connections)]
-    circuits = [f"er-{index:02}" for index in range(args.circuits)]
-
-    def measured(label: str, text: str) -> tuple[float, int]:
-        seconds, facts = _preflight(text, Path(directory))
-        pipe.send("count")
-        calls = pipe.recv()
-        assert not facts["nic_group_errors"] and all("error" not in c for c in facts["vpn_connections"].values()), label
-        print(f"{label:<44} {seconds:8.2f} s  {calls:5d} calls")
-        return seconds, calls
-
+    print(f"fake ARM (child process): N protected items replicating back, their Azure VMs, {args.connections} VPN connections, "
+          f"{args.circuits} circuits, {args.latency * 1000:.0f} ms per call; {args.workers} parallel calls")
+    print(f"{'items':>6} | {'slowest chain':>13} {'calls':>6} | {'preflight':>9} {'calls':>6} | {'ratio':>6} (goal 2x) | sequential")
     with tempfile.TemporaryDirectory(prefix="bench-azure-") as directory:
-        print(f"fake ARM: {args.items} protected items, {args.connections} VPN connections, {args.circuits} circuits, "
-              f"{args.latency * 1000:.0f} ms per call (child process)")
-        _preflight(_site_text(fake, vms[:1], connections[:1], circuits[:1], args.workers, plan=False), Path(directory))  # warm-up
-        pipe.send("count")
-        pipe.recv()
-        chain, _ = measured("slowest chain (1 VM, 1 connection, 1 circuit)",
-                            _site_text(fake, vms[:1], connections[:1], circuits[:1], args.workers, plan=False))
-        parallel, calls = measured(f"preflight, {args.workers} parallel calls", _site_text(fake, vms, connections, circuits, args.workers, plan=True))
-        sequential, _ = measured("the same calls one after another", _site_text(fake, vms, connections, circuits, 1, plan=True))
-    pipe.send("stop")
-    child.join(timeout=10)
-
-    print(f"\nsequential / parallel: {sequential / parallel:.1f}x faster (goal: at least 5x)")
-    print(f"parallel / slowest chain: {parallel / chain:.2f}x (goal: within 3x)")
-    print(f"{calls} calls; naive time is about calls x latency: {calls * args.latency:.1f} s")
+        for size in args.items:
+            row = _measure(size, args, Path(directory))
+            sequential = (f"{row['sequential']:.1f} s, {row['sequential'] / row['parallel']:.0f}x the preflight (goal: 5x)"
+                          if row["sequential"] is not None else "-")
+            print(f"{size:>6} | {row['chain']:>11.2f} s {row['chain_calls']:>6} | {row['parallel']:>7.2f} s {row['calls']:>6} | "
+                  f"{row['parallel'] / row['chain']:>5.2f}x           | {sequential}", flush=True)
     return 0
 
 

@@ -7,13 +7,15 @@ the site's settings (the site file names environment variables, never holds a se
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from failback.checks.site import Site
 
 SCHEMA = "failback.facts/1"
+Derived = TypeVar("Derived")
 
 
 class FactsFileError(Exception):
@@ -45,10 +47,19 @@ class Facts:
     tool_version: str
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[str, SourceFailure] = field(default_factory=dict)
+    # What checks derive from the facts (indexes by name), built once and shared: see derived().
+    _derived: dict[Callable[..., Any], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def source(self, name: str) -> dict[str, Any]:
         """The facts of one source; the engine never calls a check whose source failed or was not collected."""
         return self.sources[name]
+
+    def derived(self, build: Callable[[Facts], Derived]) -> Derived:
+        """build(self), computed once for these facts. Facts do not change once gathered, so an index one check builds
+        over thousands of VMs serves every other check too, instead of each building its own."""
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return self._derived[build]
 
     def to_json(self) -> str:
         document = {

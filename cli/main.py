@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import getpass
 import logging
 import os
@@ -155,7 +156,16 @@ def _add_output_arguments(command: argparse.ArgumentParser) -> None:
                               ".sha256 file beside it for `sha256sum -c`")
 
 
+def tune_garbage_collector() -> None:
+    """Collect cycles every 100,000 allocations instead of 700. A large site's facts and results are tens of thousands
+    of objects that live until the command ends: with the default thresholds the collector re-walked them in six full
+    passes, 0.7 s of a 2.2 s check at 20,000 VMs, and found nothing to free. (Objects without cycles are freed at once
+    either way.)"""
+    gc.set_threshold(100_000, 20, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
+    tune_garbage_collector()
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="failback: %(levelname)s: %(message)s", stream=sys.stderr)

@@ -94,7 +94,7 @@ class VCenterAdmin:
         result = collector.RetrievePropertiesEx([filter_spec], PropertyCollector.RetrieveOptions())
         while result is not None:
             objects.extend(result.objects)
-            # maxObjects is ignored by the simulator, but a real vCenter pages.
+            # No maxObjects: the lab simulator answers at once; a real vCenter may page anyway.
             result = collector.ContinueRetrievePropertiesEx(result.token) if result.token else None
         return objects
 

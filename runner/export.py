@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from failback.runner.report import Report
 from failback.runner.writers import FORMATS, writer_for
-from failback.runner.writers.json_writer import digest
+from failback.runner.writers.json_writer import digest, pieces
 
 
 class ExportError(Exception):
@@ -20,13 +21,17 @@ def render(report: Report, formats: list[str], verbose: bool = False, json_diges
         texts["json"] = writer_for("json")(report)
         json_digest = digest(texts["json"])
     for name in formats:
-        if name == "text":
-            from failback.runner.writers.text_writer import write as write_text
-
-            texts[name] = write_text(report, json_digest, verbose=verbose)
-        elif name not in texts:
-            texts[name] = writer_for(name)(report, json_digest)
+        if name not in texts:
+            texts[name] = _text(report, name, verbose, json_digest)
     return texts
+
+
+def _text(report: Report, name: str, verbose: bool, json_digest: str | None) -> str:
+    if name == "text":
+        from failback.runner.writers.text_writer import write as write_text
+
+        return write_text(report, json_digest, verbose=verbose)
+    return writer_for(name)(report, json_digest)
 
 
 def paths_for(output: Path, formats: list[str]) -> dict[str, Path]:
@@ -46,15 +51,34 @@ def _write(path: Path, text: str) -> None:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def _write_json(report: Report, path: Path) -> str:
+    """The JSON report streamed to its file and hashed on the way (a large site's report is never one string in
+    memory); its SHA-256 is returned."""
+    hasher = hashlib.sha256()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            for piece in pieces(report):
+                data = piece.encode("utf-8")
+                hasher.update(data)
+                out.write(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    return hasher.hexdigest()
+
+
 def export(report: Report, formats: list[str], output: Path, verbose: bool = False, json_digest: str | None = None) -> list[Path]:
-    """Write each format; a JSON report gets a `.sha256` file beside it for `sha256sum -c`."""
-    texts = render(report, formats, verbose, json_digest)
+    """Write each format, JSON first so the others cite its digest; a JSON report gets a `.sha256` file beside it for
+    `sha256sum -c`."""
+    ordered = list(dict.fromkeys(sorted(formats, key=lambda name: name != "json")))
     written = []
-    for name, path in paths_for(output, list(texts)).items():
-        _write(path, texts[name])
-        written.append(path)
+    for name, path in paths_for(output, ordered).items():
         if name == "json":
+            json_digest = _write_json(report, path)
             checksum = path.with_name(path.name + ".sha256")
-            _write(checksum, f"{digest(texts[name])}  {path.name}\n")
-            written.append(checksum)
+            _write(checksum, f"{json_digest}  {path.name}\n")
+            written += [path, checksum]
+        else:
+            _write(path, _text(report, name, verbose, json_digest))
+            written.append(path)
     return written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,10 +48,8 @@ class Report:
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in Status}
-        for result in self.results:
-            counts[result.status.value] += 1
-        return counts
+        tally = Counter(result.status for result in self.results)
+        return {status.value: tally[status] for status in Status}
 
     @property
     def ready(self) -> bool:
@@ -66,6 +65,10 @@ class Report:
         return ExitCode.READY
 
     def to_document(self) -> dict[str, Any]:
+        return {**self.head_document(), "results": [result_document(r) for r in self.results]}
+
+    def head_document(self) -> dict[str, Any]:
+        """The document without its results: what a writer streaming the results one by one puts before them."""
         return {
             "schema": SCHEMA,
             "site": self.site_name,
@@ -76,23 +79,23 @@ class Report:
             "tool_version": self.tool_version,
             "operator": self.operator,
             "summary": {**self.counts(), "ready": self.ready},
-            "results": [
-                {
-                    "check": r.check,
-                    "target": r.target,
-                    "status": r.status.value,
-                    "severity": r.severity.value if r.severity else None,
-                    "title": r.title,
-                    "message": r.message,
-                    "evidence": r.evidence,
-                    "remediation": r.remediation,
-                    "waiver": r.waiver,
-                }
-                for r in self.results
-            ],
             "waivers": self.waivers,
             "timeline": self.timeline,
         }
+
+
+def result_document(r: Result) -> dict[str, Any]:
+    return {
+        "check": r.check,
+        "target": r.target,
+        "status": r.status.value,
+        "severity": r.severity.value if r.severity else None,
+        "title": r.title,
+        "message": r.message,
+        "evidence": r.evidence,
+        "remediation": r.remediation,
+        "waiver": r.waiver,
+    }
 
 
 class ReportFileError(Exception):

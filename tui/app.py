@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Input, Markdown, Static, TabbedContent, TabPane
 
 from failback.checks.model import Gate, Result, Status
@@ -28,8 +29,8 @@ from failback.tui.results import STATUS_FILTERS, ResultFilter, ResultIndex, deta
 def gate_verdict(report: Report, gate: Gate) -> tuple[bool, dict[str, int]]:
     from failback.checks.registry import get
 
-    results = [r for r in report.results if gate in get(r.check).meta.gates]
-    counts = {status.value: sum(1 for r in results if r.status is status) for status in Status}
+    tally = Counter(r.status for r in report.results if gate in get(r.check).meta.gates)
+    counts = {status.value: tally[status] for status in Status}
     return counts["fail"] == 0 and counts["error"] == 0, counts
 
 

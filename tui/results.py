@@ -35,13 +35,28 @@ def searchable(result: Result) -> str:
 
 
 class ResultIndex:
-    """A report's results in reading order with their search text, built once per report, filtered per keystroke."""
+    """A report's results in reading order with their search text, built once per report, filtered per keystroke.
+
+    The rows a status filter admits are set apart once, so a keystroke only tests the search words on them, each a
+    substring test in C: 20,000 rows in a few milliseconds."""
 
     def __init__(self, ordered_results: list[Result]):
         self._entries = [(result, searchable(result)) for result in ordered_results]
+        self._by_status: dict[str, list[tuple[Result, str]]] = {"all": self._entries}
+
+    def _admitted(self, status: str) -> list[tuple[Result, str]]:
+        if status not in self._by_status:
+            view = ResultFilter(status)
+            self._by_status[status] = [(result, haystack) for result, haystack in self._entries if view.admits(result, haystack)]
+        return self._by_status[status]
 
     def select(self, view: ResultFilter) -> list[Result]:
-        return [result for result, haystack in self._entries if view.admits(result, haystack)]
+        rows = self._admitted(view.status)
+        words = view.text.lower().split()
+        if not words:
+            return [result for result, _ in rows]
+        first, *others = words
+        return [result for result, haystack in rows if first in haystack and all(word in haystack for word in others)]
 
 
 def detail_markdown(result: Result, fixable: bool) -> str:

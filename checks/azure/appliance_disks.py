@@ -34,7 +34,7 @@ DISK_COUNT = CheckMeta(
 
 @register(DISK_COUNT)
 def appliance_disk_count(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     choices = Choices(facts)
     replicating: dict[str, dict[str, int]] = {}  # agent id -> VM -> disks it replicates back now
     for item in view.reverse_items:

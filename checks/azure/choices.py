@@ -49,7 +49,7 @@ class Choices:
         self.facts = facts
         self.site = facts.site
         self.azure = facts.sources.get("azure") or {}
-        self.inventory = Inventory(facts) if "vcenter" in facts.sources else None
+        self.inventory = Inventory.of(facts) if "vcenter" in facts.sources else None
 
     # -- what ASR says -------------------------------------------------------------------------------------------------
     def item(self, name: str) -> dict[str, Any]:

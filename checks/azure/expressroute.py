@@ -27,7 +27,7 @@ EXPRESSROUTE = CheckMeta(
 
 @register(EXPRESSROUTE)
 def network_expressroute(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     if not view.settings.expressroute_circuits:
         yield Result(EXPRESSROUTE.id, view.site_target, Status.SKIP, "the site file names no ExpressRoute circuit")
         return

@@ -72,7 +72,7 @@ def _nic_networks(view: AzureView, vm: dict[str, Any]) -> set[str]:
 # -- ps.azure_vm ------------------------------------------------------------------------------------------------------------
 @register(AZURE_PROCESS_SERVER)
 def ps_azure_vm(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     wanted = view.site.process_server
     if wanted is None:
         yield Result(AZURE_PROCESS_SERVER.id, view.site_target, Status.FAIL,
@@ -142,7 +142,7 @@ def _judge_process_server(view: AzureView, target: str, vm: dict[str, Any], addr
 # -- mt.replication_group ------------------------------------------------------------------------------------------------------
 @register(REPLICATION_GROUP)
 def mt_replication_group(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     choices = Choices(facts)
     groups: dict[str, list[dict[str, Any]]] = {}
     for item in view.items:
@@ -178,7 +178,7 @@ def mt_replication_group(facts: Facts) -> Iterator[Result]:
 # -- asr.failback_policy -----------------------------------------------------------------------------------------------------
 @register(FAILBACK_POLICY)
 def asr_failback_policy(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     waiting = [item for item in view.items if item.get("provider") in FORWARD_PROVIDERS]
     if view.facts.get("policies_error"):
         yield not_verified(FAILBACK_POLICY.id, view.site_target, view.facts["policies_error"])

@@ -19,7 +19,7 @@ def azure_addressing(facts: Facts, vm_name: str) -> dict[str, Any] | None:
     view = AzureView.of_vault(facts)
     if view is None:
         return None
-    item = next((item for item in view.items if (item["friendly_name"] or "").lower() == vm_name.lower()), None)
+    item = view.item_named(vm_name)
     if item is None:
         return None
     azure_nics = []

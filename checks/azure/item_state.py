@@ -36,7 +36,7 @@ EXPERIENCE_REMEDIATION = "match-site-experience"
 
 @register(ITEM_STATE)
 def asr_item_state(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     yield _experience(view)
     if view.plan is not None:
         yield _plan(view)

@@ -45,7 +45,7 @@ def _find(view: AzureView, master_target: MasterTarget) -> dict[str, Any] | None
 
 @register(DISK_COUNT)
 def mt_disk_count(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     if not view.site.master_targets:
         yield Result(DISK_COUNT.id, view.site_target, Status.FAIL, "the site file lists no [[master_targets]]; classic failback needs one",
                      remediation_id="register-master-target")

@@ -33,7 +33,7 @@ NSG = CheckMeta(
 
 @register(NSG)
 def network_nsg(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     item_vms = {item["azure_vm_id"].lower(): item["friendly_name"] for item in view.items
                 if item.get("azure_vm_id") and stage_of(item) in AZURE_VM_RUNS}
     vm_ids = sorted(set(item_vms) | set(view.path_sources))

@@ -31,7 +31,7 @@ AZURE_PATH = CheckMeta(
 
 @register(AZURE_PATH)
 def network_azure_path(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     if not view.facts["destinations"]:
         yield Result(AZURE_PATH.id, view.site_target, Status.WARN,
                      "the site file names no [config_server] and no master target: there is nothing to test the path to")

@@ -26,7 +26,7 @@ RECOVERY_POINT = CheckMeta(
 
 @register(RECOVERY_POINT)
 def asr_recovery_point(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     verdicts: dict[str, Status] = {}
     for item in view.items:
         result = _judge(view, item)

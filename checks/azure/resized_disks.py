@@ -88,7 +88,7 @@ def _recovery_location(view: AzureView, name: str) -> str:
 
 @register(DISK_RESIZED)
 def azure_disk_resized(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     for item in view.items:
         yield _judge(view, item)
 
@@ -138,7 +138,7 @@ def resized_in_azure(facts: Facts) -> dict[str, dict[str, int]]:
     view = AzureView.of_vault(facts)
     if view is None:
         return {}
-    inventory = Inventory(facts) if "vcenter" in facts.sources else None
+    inventory = Inventory.of(facts) if "vcenter" in facts.sources else None
     grown: dict[str, dict[str, int]] = {}
     for item in view.items:
         vm = view.vm(item.get("azure_vm_id"))

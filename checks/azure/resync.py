@@ -43,7 +43,7 @@ _RESYNCING = "StartedResynchronization"
 
 @register(RESYNC)
 def asr_resync(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     for item in view.items:
         yield _judge(item)
 

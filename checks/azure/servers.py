@@ -72,7 +72,7 @@ def _server_result(check: CheckMeta, target: str, findings: Findings, clean: str
 # -- cs.health ---------------------------------------------------------------------------------------------------------------
 @register(CS_HEALTH)
 def cs_health(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     classic = view.site.experience is Experience.CLASSIC
     servers = view.config_servers() if classic else view.servers("appliances")
     wanted = view.site.config_server
@@ -132,7 +132,7 @@ def _appliance(view: AzureView, appliance: dict[str, Any]) -> Result:
 # -- ps.health ---------------------------------------------------------------------------------------------------------------
 @register(PS_HEALTH)
 def ps_health(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     servers = view.servers("process_servers")
     wanted = view.site.process_server
     if wanted is not None:
@@ -177,7 +177,7 @@ def _process_server(view: AzureView, server: dict[str, Any]) -> Result:
 # -- appliance.health --------------------------------------------------------------------------------------------------------
 @register(APPLIANCE_HEALTH)
 def appliance_health(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     agents = view.servers("reprotect_agents")
     if not agents:
         yield Result(APPLIANCE_HEALTH.id, view.site_target, Status.FAIL,
@@ -213,19 +213,19 @@ def _reprotect_agent(view: AzureView, agent: dict[str, Any]) -> Result:
 def process_server_problem(facts: Facts, server: dict[str, Any]) -> str | None:
     """ps.health's verdict on one process server when it fails (no heartbeat, full cache, Critical), for `failback run`
     choosing the process server a reprotect names; None when it may serve."""
-    result = _process_server(AzureView(facts), server)
+    result = _process_server(AzureView.of(facts), server)
     return result.message if result.status in (Status.FAIL, Status.ERROR) else None
 
 
 def reprotect_agent_healthy(facts: Facts, agent: dict[str, Any]) -> bool:
     """appliance.health's verdict on one reprotect agent, for `failback run` choosing the agent a reprotect names."""
-    return _reprotect_agent(AzureView(facts), agent).status is Status.PASS
+    return _reprotect_agent(AzureView.of(facts), agent).status is Status.PASS
 
 
 def _target_datastores(view: AzureView, facts: Facts) -> dict[str, list[str]]:
     """Datastore -> VMs coming back to it: from the site file, else where vCenter shows their disks, else from ASR
     (known once an item replicates back)."""
-    inventory = Inventory(facts) if "vcenter" in facts.sources else None
+    inventory = Inventory.of(facts) if "vcenter" in facts.sources else None
     wanted: dict[str, list[str]] = {}
     for vm in view.site.vms:
         stores = inventory.target_datastores(vm) if inventory is not None else [vm.datastore] if vm.datastore else []

@@ -119,8 +119,8 @@ def _modernized(view: AzureView) -> list[Recorded]:
 
 @register(VCENTER_IDENTITY)
 def vcenter_identity(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
-    view = AzureView(facts)
+    inventory = Inventory.of(facts)
+    view = AzureView.of(facts)
     target = inventory.vcenter_target
     host = view.site.vcenter.host
     instance_uuid = inventory.facts["about"].get("instance_uuid")

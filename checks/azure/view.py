@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Any
 
 from failback.checks.azure.stages import Stage, stage_of
@@ -16,6 +17,8 @@ ACCESS_REMEDIATION = "azure-access"
 
 
 class AzureView:
+    """Built once per Facts (AzureView.of), so its indexes serve every check and every VM."""
+
     def __init__(self, facts: Facts):
         self.site = facts.site
         self.settings = facts.site.azure
@@ -23,12 +26,16 @@ class AzureView:
         self.collected_at = dt.datetime.fromisoformat(facts.collected_at)
 
     @classmethod
+    def of(cls, facts: Facts) -> AzureView:
+        return facts.derived(cls)
+
+    @classmethod
     def of_vault(cls, facts: Facts) -> AzureView | None:
         """ASR's view for a check that only adds it to its own (mt.os_match, guest.ip_mode): None when the Azure facts
         or the vault could not be read."""
         if "azure" not in facts.sources or facts.site.azure is None:
             return None
-        view = cls(facts)
+        view = cls.of(facts)
         return None if view.facts.get("vault_failure") else view
 
     def _vault(self, part: str) -> Any:
@@ -53,6 +60,17 @@ class AzureView:
     def reverse_items(self) -> list[dict[str, Any]]:
         """Every item of the vault replicating back, the failback's own or not (provider, location, servers, disk count)."""
         return self._vault("reverse_items")
+
+    def item_named(self, name: str) -> dict[str, Any] | None:
+        """The protected item of that friendly name (case-insensitive); with several, the first."""
+        return self._items_by_name.get(name.lower())
+
+    @cached_property
+    def _items_by_name(self) -> dict[str, dict[str, Any]]:
+        by_name: dict[str, dict[str, Any]] = {}
+        for item in self.items:
+            by_name.setdefault((item["friendly_name"] or "").lower(), item)
+        return by_name
 
     def missing_vms(self) -> list[str]:
         """[[vms]] names no protected item of the vault carries."""

@@ -31,7 +31,7 @@ AGENT_SETTLE_MINUTES = 15
 
 @register(VM_RUNNING)
 def azure_vm_running(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     for item in view.items:
         yield _judge(view, item)
 

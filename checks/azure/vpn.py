@@ -25,7 +25,7 @@ VPN = CheckMeta(
 
 @register(VPN)
 def network_vpn(facts: Facts) -> Iterator[Result]:
-    view = AzureView(facts)
+    view = AzureView.of(facts)
     settings = view.settings
     if not settings.vpn_connections:
         if settings.expressroute_circuits:

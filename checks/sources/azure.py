@@ -3,9 +3,13 @@
 What it reads, every call on one bounded pool, each following up as soon as its own answer is in:
 - the vault: fabrics (configuration server or appliances, process servers, master targets, reprotect agents), every
   protected item (their providers tell the experience), the recovery plan, the recent jobs;
-- for each item the failback is about (its friendly name is a [[vms]] name, or it is in the recovery plan): its
-  recovery points when it replicates back, its Azure VM (power, agent, NICs), the effective security rules of those
-  NICs (once per NSG and subnet pair: NICs that share both share their rules);
+- for each item the failback is about (its friendly name is a [[vms]] name, or it is in the recovery plan), followed
+  as soon as the page of items naming it arrives: its recovery points when it replicates back, its Azure VM, the
+  effective security rules of its NICs (once per NSG and subnet pair: NICs that share both share their rules);
+- Azure VMs in bulk: each resource group's VMs listed once (their models: OS, NICs, region), then each VM's instance
+  view (power state, guest agent), which ARM serves per VM only (a group's listing expands no instance view without a
+  scale-set filter; the subscription's statusOnly listing tells power states, not the guest agent). A VM missing from
+  its group's listing is asked for alone, so it is reported alone, in ARM's words;
 - each VPN connection (tunnels; BGP peers from its gateway) and ExpressRoute circuit the site names;
 - Network Watcher's connectivity check from an Azure VM to the configuration server/appliance and the data ports: on
   classic sites from the process server in Azure (the VM holding [process_server]'s address, its size's cores too),
@@ -39,7 +43,7 @@ from failback.checks.sources.azure_asr import (
     recovery_point_summary,
     vcenter_facts,
 )
-from failback.checks.sources.azure_compute import vm_facts
+from failback.checks.sources.azure_compute import vm_facts, vm_model_facts, vm_status_facts
 from failback.checks.sources.azure_errors import describe_failure, failure_record
 from failback.checks.sources.azure_network import (
     bgp_peer_facts,
@@ -91,6 +95,16 @@ class AzureSource:
             session.close()
 
 
+class _VmGroup:
+    """One resource group's VM listing: the models by lower-case name once listed, or why the listing failed."""
+
+    def __init__(self) -> None:
+        self.listed = False
+        self.models: dict[str, dict[str, Any]] = {}
+        self.failure: Exception | None = None
+        self.waiting: list[str] = []  # VM ids wanted while the listing was under way
+
+
 class _Collection:
     """One collection's calls and what they found; the Fanout's threads write here under `lock`."""
 
@@ -114,12 +128,14 @@ class _Collection:
         self.vault_failure: dict[str, Any] | None = None
         self.recovery_points: dict[str, dict[str, Any]] = {}
         self._awaiting = {"items", "plan"} if settings.recovery_plan else {"items"}
+        self._vm_names = {vm.name.lower() for vm in site.vms}
         # Azure VMs, their NICs and effective rules (keys are lower-case ids: ARM ids are case-insensitive).
         self.vms: dict[str, dict[str, Any]] = {}
         self.nics: dict[str, dict[str, Any]] = {}
         self.nic_group_errors: dict[str, dict[str, str]] = {}
         self.security: dict[str, dict[str, Any]] = {}
         self._wanted_nics: set[str] = set()
+        self._vm_groups: dict[str, _VmGroup] = {}  # by "<subscription>/<group>", lower-case
         self._requested: set[str] = set()  # "vm:<id>", "nics:<sub>/<group>", "security:<key>", "bgp:<id>", "lng:<id>"
         self.path_sources: set[str] = set()
         self.process_server_vm: dict[str, Any] | None = None  # classic: the process server in Azure as an Azure VM
@@ -204,7 +220,15 @@ class _Collection:
 
     def _list_items(self) -> None:
         items = self.session.asr.replication_protected_items
-        self.items = self._vault_call(lambda: [item_facts(item) for item in items.list(**self._vault_args())])
+
+        def listed() -> list[dict[str, Any]]:
+            found = []
+            for item in items.list(**self._vault_args()):
+                found.append(item_facts(item))
+                self._item_listed(found[-1])
+            return found
+
+        self.items = self._vault_call(listed)
         self._arrived("items")
 
     def _get_plan(self) -> None:
@@ -243,7 +267,7 @@ class _Collection:
         self.vcenters = {"vcenters": [], "error": found.get("error"), **found}
 
     def _arrived(self, part: str) -> None:
-        """The items and the plan both decide which items the failback is about; follow them once both are in."""
+        """The items and the plan both decide which items the failback is about; follow the rest once both are in."""
         with self.lock:
             self._awaiting.discard(part)
             if self._awaiting or "subjects" in self._requested:
@@ -252,17 +276,18 @@ class _Collection:
         self._follow_subjects()
 
     def subjects(self) -> list[dict[str, Any]]:
-        names = {vm.name.lower() for vm in self.site.vms}
         in_plan = {item_id.lower() for item_id in (self.plan or {}).get("item_ids", [])}
-        return [item for item in self.items if (item["friendly_name"] or "").lower() in names or item["id"].lower() in in_plan]
+        return [item for item in self.items if (item["friendly_name"] or "").lower() in self._vm_names or item["id"].lower() in in_plan]
+
+    def _item_listed(self, item: dict[str, Any]) -> None:
+        """An item the site names is followed from its page of the listing: its calls overlap the pages still to come."""
+        if (item["friendly_name"] or "").lower() in self._vm_names:
+            self._follow(item)
 
     def _follow_subjects(self) -> None:
         subjects = sorted(self.subjects(), key=lambda item: (item["friendly_name"] or "").lower())
         for item in subjects:
-            if not item.get("azure_vm_id") and self.settings.vm_resource_group:
-                item["azure_vm_id"] = resource_id(self.settings.subscription_id, self.settings.vm_resource_group, VM_TYPE,
-                                                  item["friendly_name"])
-                item["azure_vm_id_from"] = "[azure] vm_resource_group"
+            self._follow(item)
         if not self.settings.path_from and self.site.experience is Experience.MODERNIZED:
             # One failed-over VM proves the path from its network; the site names more in path_from. (Classic data flows
             # from the process server in Azure instead: _find_process_server_vm.)
@@ -270,11 +295,21 @@ class _Collection:
             if first:
                 with self.lock:
                     self.path_sources.add(first.lower())
-        for item in subjects:
-            if item["provider"] in REVERSE_PROVIDERS:
-                self.fanout.start(self._list_recovery_points, item)
-            if item.get("azure_vm_id"):
-                self._want_vm(item["azure_vm_id"])
+                    placed = self.vms.get(first.lower())
+                if placed is not None and "error" not in placed:
+                    self._check_paths(placed)
+
+    def _follow(self, item: dict[str, Any]) -> None:
+        if not self._once(f"item:{item['id'].lower()}"):
+            return
+        if not item.get("azure_vm_id") and self.settings.vm_resource_group:
+            item["azure_vm_id"] = resource_id(self.settings.subscription_id, self.settings.vm_resource_group, VM_TYPE,
+                                              item["friendly_name"])
+            item["azure_vm_id_from"] = "[azure] vm_resource_group"
+        if item["provider"] in REVERSE_PROVIDERS:
+            self.fanout.start(self._list_recovery_points, item, leaf=True)
+        if item.get("azure_vm_id"):
+            self._want_vm(item["azure_vm_id"])
 
     def _list_recovery_points(self, item: dict[str, Any]) -> None:
         points = self.session.asr.recovery_points
@@ -312,6 +347,9 @@ class _Collection:
         if not self.settings.path_from:
             with self.lock:
                 self.path_sources.add(nic["vm_id"].lower())
+                placed = self.vms.get(nic["vm_id"].lower())
+            if placed is not None and "error" not in placed:
+                self._check_paths(placed)  # placed before it was known to be the process server's
         self._want_vm(nic["vm_id"])  # its NICs follow, as any VM's do
 
     def _list_vm_sizes(self, subscription_id: str, location: str) -> None:
@@ -322,28 +360,90 @@ class _Collection:
 
     # -- Azure VMs, NICs, effective security rules, the path from Azure ----------------------------------------------------
     def _want_vm(self, vm_id: str) -> None:
-        if self._once(f"vm:{vm_id.lower()}"):
-            self.fanout.start(self._get_vm, vm_id)
-
-    def _get_vm(self, vm_id: str) -> None:
+        """A VM is placed from its resource group's listing, asked for once per group however many VMs live there."""
+        if not self._once(f"vm:{vm_id.lower()}"):
+            return
         vm = ArmId.parse(vm_id)
         if vm is None:
             self.vms[vm_id.lower()] = {"id": vm_id, "error": {"kind": "config", "reason": f"{vm_id} is not an Azure VM id"}}
             return
+        key = f"{vm.subscription_id}/{vm.resource_group}".lower()
+        with self.lock:
+            group = self._vm_groups.setdefault(key, _VmGroup())
+            listed = group.listed
+            if not listed:
+                group.waiting.append(vm_id)  # placed by the listing when it ends
+        if self._once(f"vms:{key}"):
+            self.fanout.start(self._list_vms, vm.subscription_id, vm.resource_group, key)
+        if listed:
+            self._place_vm(vm_id, group)
+
+    def _list_vms(self, subscription_id: str, group_name: str, key: str) -> None:
+        machines = self.session.compute(subscription_id).virtual_machines
+        group = self._vm_groups[key]
+        try:
+            models = {vm.name.lower(): vm_model_facts(vm) for vm in machines.list(group_name)}
+        except Exception as exc:  # told on each VM of the group, as a read of each would have
+            models, group.failure = {}, exc
+        with self.lock:
+            group.models, group.listed = models, True
+            waiting, group.waiting = group.waiting, []
+        for vm_id in waiting:
+            self._place_vm(vm_id, group)
+
+    def _place_vm(self, vm_id: str, group: _VmGroup) -> None:
+        vm = ArmId.parse(vm_id)
+        assert vm is not None
+        what = f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'"
+        model = group.models.get(vm.name.lower())
+        if group.failure is not None:
+            self.vms[vm_id.lower()] = {"id": vm_id, "error": failure_record(group.failure, what, self.settings)}
+        elif model is None:
+            self.fanout.start(self._get_vm, vm_id)  # not listed: its own answer says why (deleted, moved...)
+        else:
+            with self.lock:
+                self.vms[vm_id.lower()] = placed = {"id": vm_id, **model}
+            self.fanout.start(self._read_vm_status, vm_id, leaf=True)
+            self._follow_vm(placed)
+
+    def _read_vm(self, vm_id: str, asked: str, read: Callable[[Any, ArmId], dict[str, Any]]) -> dict[str, Any]:
+        """One call about one VM: `read(its operations, its id)`, or {"error": ...} about that VM alone."""
+        vm = ArmId.parse(vm_id)
+        assert vm is not None
         machines = self.session.compute(vm.subscription_id).virtual_machines
-        found = self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'",
-                             lambda: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
-        self.vms[vm_id.lower()] = {"id": vm_id, **found}
-        if "error" in found:
-            return
-        if self.site.experience is Experience.CLASSIC and self._once(f"sizes:{found['location']}".lower()):
-            # One listing per region gives the cores of every size there (the process server's VM among them).
-            self.fanout.start(self._list_vm_sizes, vm.subscription_id, found["location"])
-        for nic_id in found["nic_ids"]:
+        return self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'{asked}", lambda: read(machines, vm))
+
+    def _read_vm_status(self, vm_id: str) -> None:
+        status = self._read_vm(vm_id, " (asked for its instance view)",
+                               lambda machines, vm: vm_status_facts(machines.instance_view(vm.resource_group, vm.name)))
+        with self.lock:
+            if "error" in status:
+                self.vms[vm_id.lower()] = {"id": vm_id, **status}
+            else:
+                self.vms[vm_id.lower()].update(status)
+
+    def _get_vm(self, vm_id: str) -> None:
+        found = self._read_vm(vm_id, "", lambda machines, vm: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
+        self.vms[vm_id.lower()] = placed = {"id": vm_id, **found}
+        if "error" not in found:
+            self._follow_vm(placed)
+
+    def _follow_vm(self, vm: dict[str, Any]) -> None:
+        """What a VM's model makes possible: its NICs and their rules, the cores of its size (classic: the process
+        server's among them), and the path checks when it is a path source."""
+        if self.site.experience is Experience.CLASSIC and self._once(f"sizes:{vm['location']}".lower()):
+            # One listing per region gives the cores of every size there.
+            subscription = (ArmId.parse(vm["id"]) or ArmId(self.settings.subscription_id, "", "")).subscription_id
+            self.fanout.start(self._list_vm_sizes, subscription, vm["location"])
+        for nic_id in vm["nic_ids"]:
             self._want_nic(nic_id)
-        if vm_id.lower() in self.path_sources:
+        if vm["id"].lower() in self.path_sources:
+            self._check_paths(vm)
+
+    def _check_paths(self, vm: dict[str, Any]) -> None:
+        if self._once(f"paths:{vm['id'].lower()}"):
             for destination in self.destinations():
-                self.fanout.start(self._check_path, found, destination)
+                self.fanout.start(self._check_path, vm, destination)
 
     def _want_nic(self, nic_id: str) -> None:
         """NICs are listed per resource group (one call for all the VMs there), then their rules are asked once per key."""

@@ -1,18 +1,21 @@
 """The vCenter source: every fact the vCenter checks need, in a handful of bulk PropertyCollector retrievals.
 
 Requests do not grow with the number of VMs: one retrieval for every VM's name and every host and datastore of the
-datacenter, one for the detailed properties of only the VMs bearing a name the site names, one bulk licence query, one privilege
-query. Certificate verification is on unless the site file turns it off explicitly.
+datacenter, one for the detailed properties of only the VMs bearing a name the site names, one for the device lists
+(and disk layouts) of those whose disks or controllers a check weighs, one bulk licence query, one privilege query. Certificate
+verification is on unless the site file turns it off explicitly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from failback.checks.site import Site
+from failback.checks.sources import vcenter_bulk as bulk
 from failback.checks.sources.errors import SourceError
 from failback.checks.sources.vcenter_session import vcenter_session
 
@@ -20,25 +23,26 @@ _VM_DETAIL = [
     "name",
     "runtime.host",
     "runtime.powerState",
-    "config.template",
+    "datastore",
     "snapshot",
     "config.extraConfig",
-    "config.hardware.device",
     "config.hardware.memoryMB",
     "config.guestId",
-    "config.guestFullName",
     "guest.guestFamily",
     "guest.toolsRunningStatus",
     "guest.net",
     "guest.ipStack",
     "config.uuid",
     "config.instanceUuid",
-    # What grows on the datastores at failback: thin disks' written bytes, and the swap file of a VM powering on.
-    "layoutEx.file",
-    "layoutEx.disk",
-    "config.files.vmPathName",
+    "config.files.vmPathName",  # the home datastore, where the swap file of a VM powering on grows
     "config.memoryAllocation.reservation",
 ]
+# A VM's device list is most of what vCenter sends about it (about ten devices, each with its backing), its disk layout
+# (what thin disks hold) much of the rest: read only for the VMs whose disks or controllers a check weighs.
+_VM_DEVICES = ["config.hardware.device", "layoutEx.file", "layoutEx.disk"]
+# The checks that weigh every named VM's disks, in place too (thin disks filling, redo logs, disks resized in Azure);
+# without them selected, only master targets and VMs coming back elsewhere have their device lists read.
+EVERY_DISK_CHECKS = frozenset({"datastore.free_space", "azure.disk_resized"})
 _HOST_PROPS = [
     "name",
     "summary.config.product",
@@ -70,10 +74,13 @@ def _iso(moment: dt.datetime) -> str:
 class VCenterSource:
     name = "vcenter"
 
-    def __init__(self, site: Site, password: str | None):
+    def __init__(self, site: Site, password: str | None, every_disk: bool = True):
+        """every_disk: read every named VM's device list and disk layout (what `failback collect` keeps for any check);
+        False when no selected check weighs in-place disks (EVERY_DISK_CHECKS), which spares most of vCenter's answer."""
         self._site = site
         self._settings = site.vcenter
         self._password = password or ""
+        self._every_disk = every_disk
 
     # -- collection -----------------------------------------------------------------------------------------------
     def collect(self) -> dict[str, Any]:
@@ -107,23 +114,27 @@ class VCenterSource:
         facts["datacenter"] = self._settings.datacenter
 
         with _container_view(content, datacenter, [vim.VirtualMachine, vim.HostSystem, vim.Datastore]) as view:
-            # Only the name of every VM: parsing is the cost at thousands of VMs, and names are all we match on.
-            inventory = _retrieve(
-                collector,
-                [_view_filter(view, {vim.VirtualMachine: ["name"], vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})],
-            )
+            # Every VM's name and nothing more (names are all we match on), read lean; the few hosts and datastores typed.
+            vm_names = [(moref, bulk.text(props.get("name"))) for moref, props in bulk.objects_in_view(collector, view, "VirtualMachine", ["name"])]
+            inventory = list(_retrieve(collector, [_view_filter(view, {vim.HostSystem: _HOST_PROPS, vim.Datastore: _DATASTORE_PROPS})]))
         hosts = {obj._moId: _host(props) for obj, props in inventory if isinstance(obj, vim.HostSystem)}
         for obj, props in inventory:
             if isinstance(obj, vim.HostSystem) and hosts[obj._moId]["connection_state"] == "connected":
                 hosts[obj._moId]["clock"] = _host_clock(props.get("configManager.dateTimeSystem"))
         datastores = {obj._moId: _datastore(props) for obj, props in inventory if isinstance(obj, vim.Datastore)}
-        all_vms = [(obj, props.get("name")) for obj, props in inventory if isinstance(obj, vim.VirtualMachine)]
-        wanted = self._wanted_vm_names()
+        wanted, weighed_names = self._wanted_vm_names(), self._vm_names_whose_devices_count()
         # Every VM bearing a name the site cares about, namesakes included (they are what vm.name_clash looks for).
-        named = [obj for obj, name in all_vms if name in wanted]
-        details = _retrieve(collector, [_objects_filter(named, vim.VirtualMachine, _VM_DETAIL)]) if named else []
-        facts["vm_count"] = len(all_vms)
-        facts["vms"] = {obj._moId: _vm(props) for obj, props in details}
+        named = [moref for moref, name in vm_names if name in wanted]
+        weighed = [vim.VirtualMachine(moref, collector._stub) for moref, name in vm_names if name in weighed_names]
+        facts["vm_count"] = len(vm_names)
+        facts["vms"] = vms = {}
+        if named:
+            for moref, props in bulk.these_objects(collector, "VirtualMachine", named, _VM_DETAIL):
+                vms[moref] = _vm(props)
+        if weighed:
+            for obj, props in _retrieve(collector, [_objects_filter(weighed, vim.VirtualMachine, _VM_DEVICES)]):
+                if obj._moId in vms:  # not a VM removed since
+                    vms[obj._moId].update(_devices(props))
         facts["hosts"], facts["datastores"] = hosts, datastores
 
         # A standalone ESXi host has no licence assignments: its own LicenseManager holds its one licence.
@@ -143,12 +154,23 @@ class VCenterSource:
             names.add(site.config_server.vm_name)
         return names
 
+    def _vm_names_whose_devices_count(self) -> set[str]:
+        """VMs whose disks or controllers a check weighs: every named one when a selected check weighs in-place disks;
+        else master targets (their controllers, their retention disks) and VMs whose disks land where they are not today
+        (alternate location, another datastore), whose sizes need the space."""
+        site = self._site
+        if self._every_disk:
+            return self._wanted_vm_names()
+        return {mt.name for mt in site.master_targets} | {
+            vm.name for vm in site.vms if vm.recovery_location == "alternate" or vm.datastore is not None
+        }
+
     def _find_datacenter(self, content: Any, collector: Any) -> tuple[Any, dict[str, Any]]:
         """The site's datacenter and its child folders, read in the same retrieval."""
         from pyVmomi import vim
 
         with _container_view(content, content.rootFolder, [vim.Datacenter]) as view:
-            found = _retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name", *_DATACENTER_FOLDERS]})])
+            found = list(_retrieve(collector, [_view_filter(view, {vim.Datacenter: ["name", *_DATACENTER_FOLDERS]})]))
         for obj, props in found:
             if props.get("name") == self._settings.datacenter:
                 return obj, {label: props[path] for path, label in _DATACENTER_FOLDERS.items()}
@@ -203,17 +225,16 @@ def _objects_filter(objects: Iterable[Any], kind: type, paths: list[str]) -> Any
     )
 
 
-def _retrieve(collector: Any, specs: list[Any]) -> list[tuple[Any, dict[str, Any]]]:
-    """RetrievePropertiesEx, following the continuation token until the server has given everything."""
+def _retrieve(collector: Any, specs: list[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """RetrievePropertiesEx, following the continuation token until the server has given everything; one page at a time."""
     from pyVmomi import vmodl
 
     options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=1000)
-    results: list[tuple[Any, dict[str, Any]]] = []
     page = collector.RetrievePropertiesEx(specs, options)
     while page is not None:
-        results.extend((item.obj, {prop.name: prop.val for prop in item.propSet or []}) for item in page.objects or [])
+        for item in page.objects or []:
+            yield item.obj, {prop.name: prop.val for prop in item.propSet or []}
         page = collector.ContinueRetrievePropertiesEx(page.token) if page.token else None
-    return results
 
 
 # -- turning vSphere objects into plain facts ------------------------------------------------------------------------
@@ -270,10 +291,37 @@ def _datastore(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _snapshot_names(tree: Iterable[Any]) -> Iterator[str]:
-    for node in tree or []:
-        yield node.name
-        yield from _snapshot_names(node.childSnapshotList)
+def _snapshot_names(snapshots: list[ET.Element]) -> Iterator[str]:
+    for snapshot in snapshots:
+        yield bulk.text(snapshot, "name") or ""
+        yield from _snapshot_names(bulk.fields(snapshot, "childSnapshotList"))
+
+
+def _vm(props: bulk.Properties) -> dict[str, Any]:
+    """A VM's facts from its properties as vCenter's XML holds them (see vcenter_bulk)."""
+    extra = {}
+    for option in bulk.items(props.get("config.extraConfig")):
+        key = bulk.text(option, "key") or ""
+        if key.lower() in _EXTRA_CONFIG_KEPT:
+            extra[key] = bulk.text(option, "value") or ""
+    return {
+        "name": bulk.text(props.get("name")),
+        "host": bulk.text(props.get("runtime.host")),
+        "power_state": bulk.text(props.get("runtime.powerState")) or "unknown",
+        "datastores": [bulk.text(datastore) for datastore in bulk.items(props.get("datastore"))],  # its files' and disks'
+        "snapshots": list(_snapshot_names(bulk.fields(props.get("snapshot"), "rootSnapshotList"))),
+        "extra_config": extra,
+        "memory_mb": bulk.number(props.get("config.hardware.memoryMB")),
+        "memory_reservation_mb": bulk.number(props.get("config.memoryAllocation.reservation")),
+        "files_datastore": _datastore_of_path(bulk.text(props.get("config.files.vmPathName"))),
+        "bios_uuid": bulk.text(props.get("config.uuid")),
+        "instance_uuid": bulk.text(props.get("config.instanceUuid")),
+        "guest_id": bulk.text(props.get("config.guestId")),
+        "guest_family": bulk.text(props.get("guest.guestFamily")),
+        "tools_running_status": bulk.text(props.get("guest.toolsRunningStatus")),
+        "nics": [_nic(nic) for nic in bulk.items(props.get("guest.net"))],
+        **_ip_stack(bulk.items(props.get("guest.ipStack"))),
+    }
 
 
 def _disk_controller_types() -> tuple[type, ...]:
@@ -283,24 +331,13 @@ def _disk_controller_types() -> tuple[type, ...]:
     return (vim.vm.device.VirtualSCSIController, vim.vm.device.VirtualNVMEController, vim.vm.device.VirtualSATAController)
 
 
-def _vm(props: dict[str, Any]) -> dict[str, Any]:
+def _devices(props: dict[str, Any]) -> dict[str, Any]:
+    """The disk controllers and disks of a VM's device list, each disk with what its datastore allocated for it."""
     from pyVmomi import vim
 
-    snapshot = props.get("snapshot")
     devices = props.get("config.hardware.device") or []
     allocated = _allocated_by_disk(props.get("layoutEx.file") or [], props.get("layoutEx.disk") or [])
-    extra = {
-        option.key: str(option.value)
-        for option in props.get("config.extraConfig") or []
-        if option.key.lower() in _EXTRA_CONFIG_KEPT
-    }
     return {
-        "name": props.get("name"),
-        "host": _ref(props.get("runtime.host")),
-        "power_state": str(props.get("runtime.powerState") or "unknown"),
-        "template": bool(props.get("config.template")),
-        "snapshots": list(_snapshot_names(snapshot.rootSnapshotList)) if snapshot else [],
-        "extra_config": extra,
         "controllers": [type(device).__name__.split(".")[-1] for device in devices if isinstance(device, _disk_controller_types())],
         "disks": [
             {
@@ -314,17 +351,6 @@ def _vm(props: dict[str, Any]) -> dict[str, Any]:
             for device in devices
             if isinstance(device, vim.vm.device.VirtualDisk)
         ],
-        "files_datastore": _datastore_of_path(props.get("config.files.vmPathName")),
-        "memory_mb": props.get("config.hardware.memoryMB"),
-        "memory_reservation_mb": props.get("config.memoryAllocation.reservation"),
-        "bios_uuid": props.get("config.uuid"),
-        "instance_uuid": props.get("config.instanceUuid"),
-        "guest_id": props.get("config.guestId"),
-        "guest_full_name": props.get("config.guestFullName"),
-        "guest_family": props.get("guest.guestFamily"),
-        "tools_running_status": props.get("guest.toolsRunningStatus"),
-        "nics": [_nic(nic) for nic in props.get("guest.net") or []],
-        **_ip_stack(props.get("guest.ipStack") or []),
     }
 
 
@@ -342,29 +368,29 @@ def _datastore_of_path(path: str | None) -> str | None:
     return path[1:].partition("]")[0] or None
 
 
-def _nic(nic: Any) -> dict[str, Any]:
-    config = nic.ipConfig
-    dhcp = getattr(getattr(config, "dhcp", None), "ipv4", None)
+def _nic(nic: ET.Element) -> dict[str, Any]:
+    config = bulk.field(nic, "ipConfig")
+    dhcp = bulk.text(bulk.field(bulk.field(config, "dhcp"), "ipv4"), "enable")
     return {
-        "mac": nic.macAddress,
-        "network": nic.network,
-        "dhcp": bool(dhcp.enable) if dhcp is not None else None,
+        "mac": bulk.text(nic, "macAddress"),
+        "network": bulk.text(nic, "network"),
+        "dhcp": dhcp == "true" if dhcp is not None else None,
         "addresses": [
-            {"ip": address.ipAddress, "prefix": address.prefixLength, "origin": address.origin}
-            for address in (config.ipAddress if config else None) or []
+            {"ip": bulk.text(address, "ipAddress"), "prefix": bulk.number(address, "prefixLength"), "origin": bulk.text(address, "origin")}
+            for address in bulk.fields(config, "ipAddress")
         ],
     }
 
 
-def _ip_stack(stacks: list[Any]) -> dict[str, Any]:
+def _ip_stack(stacks: list[ET.Element]) -> dict[str, Any]:
     gateway, dns = None, []
     for stack in stacks:
-        if stack.dnsConfig and stack.dnsConfig.ipAddress:
-            dns = list(stack.dnsConfig.ipAddress)
-        routes = stack.ipRouteConfig.ipRoute if stack.ipRouteConfig else []
-        for route in routes or []:
-            if route.network in ("0.0.0.0", "::") and route.prefixLength == 0 and route.gateway and route.gateway.ipAddress:
-                gateway = gateway or route.gateway.ipAddress
+        servers = [bulk.text(server) for server in bulk.fields(bulk.field(stack, "dnsConfig"), "ipAddress")]
+        dns = servers or dns
+        for route in bulk.fields(bulk.field(stack, "ipRouteConfig"), "ipRoute"):
+            default = bulk.text(route, "network") in ("0.0.0.0", "::") and bulk.number(route, "prefixLength") == 0
+            if default and (address := bulk.text(bulk.field(route, "gateway"), "ipAddress")):
+                gateway = gateway or address
     return {"gateway": gateway, "dns": dns}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from failback.checks.azure.resized_disks import resized_in_azure
 from failback.checks.facts import Facts
 from failback.checks.model import BOTH, CheckMeta, Gate, Result, Severity, Status
 from failback.checks.registry import register
@@ -65,8 +64,8 @@ def _missing_datastore(meta: CheckMeta, name: str, vms: list[str], datacenter: s
 
 @register(ACCESS)
 def datastore_access(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
-    for name, demand in sorted(datastore_demand(inventory).items()):
+    inventory = Inventory.of(facts)
+    for name, demand in sorted(datastore_demand(facts).items()):
         if demand.moref is None:
             yield _missing_datastore(ACCESS, name, demand.vms, inventory.facts["datacenter"])
             continue
@@ -91,8 +90,8 @@ def datastore_access(facts: Facts) -> Iterator[Result]:
 
 @register(TYPE)
 def datastore_type(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
-    for name, demand in sorted(datastore_demand(inventory).items()):
+    inventory = Inventory.of(facts)
+    for name, demand in sorted(datastore_demand(facts).items()):
         if demand.moref is None:
             yield _missing_datastore(TYPE, name, demand.vms, inventory.facts["datacenter"])
             continue
@@ -120,9 +119,9 @@ def _largest(growth: list[Growth], shown: int = 10) -> list[str]:
 
 @register(FREE_SPACE)
 def datastore_free_space(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     headroom = facts.site.policy.datastore_headroom_percent
-    for name, demand in sorted(datastore_demand(inventory, resized_in_azure(facts)).items()):
+    for name, demand in sorted(datastore_demand(facts).items()):
         if demand.moref is None:
             yield _missing_datastore(FREE_SPACE, name, demand.vms, inventory.facts["datacenter"])
             continue
@@ -155,7 +154,7 @@ def datastore_free_space(facts: Facts) -> Iterator[Result]:
 
 @register(MEMORY)
 def host_memory(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for moref, demand in sorted(host_demand(inventory).items()):
         host = inventory.host(moref)
         target = f"host:{host['name']}"

@@ -76,7 +76,7 @@ def _version_result(target: str, what: str, version: str | None, build: str | No
 
 @register(VERSION)
 def vcenter_version(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     supported = SUPPORTED_VERSIONS[facts.site.experience]
     about = inventory.facts["about"]
     yield _version_result(inventory.vcenter_target, inventory.endpoint_kind, about["version"], about["build"], supported)

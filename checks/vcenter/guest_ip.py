@@ -54,7 +54,7 @@ def asr_static_addresses(source_nics: list[dict]) -> list[str]:
 
 @register(IP_MODE)
 def guest_ip_mode(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for vm in facts.site.vms:
         yield _ip_mode(facts, vm.name, inventory.vm(vm.name))
 

@@ -37,7 +37,7 @@ def unusable_because(host: dict[str, Any]) -> str | None:
 
 @register(HOST_STATE)
 def host_state(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     roles = failback_hosts(inventory)
     if not roles:
         yield Result(HOST_STATE.id, inventory.vcenter_target, Status.WARN,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from failback.checks.facts import Facts
@@ -22,9 +21,20 @@ class FoundVm:
 
 
 class Inventory:
+    """Built once per Facts (Inventory.of): its indexes answer each per-VM question in constant time at any VM count."""
+
     def __init__(self, facts: Facts):
         self.site = facts.site
         self.facts = facts.source("vcenter")
+        self._vms_by_name: dict[str, list[FoundVm]] = {}
+        for moref, vm in self.facts.get("vms", {}).items():
+            self._vms_by_name.setdefault(vm["name"], []).append(FoundVm(moref, vm["name"], vm["host"], vm["power_state"], vm))
+        self._host_morefs = _morefs_by_name(self.facts.get("hosts", {}))
+        self._datastore_morefs = _morefs_by_name(self.facts.get("datastores", {}))
+
+    @classmethod
+    def of(cls, facts: Facts) -> Inventory:
+        return facts.derived(cls)
 
     @property
     def vcenter_target(self) -> str:
@@ -39,14 +49,6 @@ class Inventory:
     def endpoint_kind(self) -> str:
         return "standalone ESXi host" if self.standalone_host else "vCenter"
 
-    @cached_property
-    def _vms_by_name(self) -> dict[str, list[FoundVm]]:
-        by_name: dict[str, list[FoundVm]] = {}
-        for moref, vm in self.facts.get("vms", {}).items():
-            found = FoundVm(moref, vm["name"], vm["host"], vm["power_state"], vm)
-            by_name.setdefault(vm["name"], []).append(found)
-        return by_name
-
     def vms_named(self, name: str) -> list[FoundVm]:
         return self._vms_by_name.get(name, [])
 
@@ -60,10 +62,10 @@ class Inventory:
         return host["name"] if host else None
 
     def host_moref(self, name: str) -> str | None:
-        return next((moref for moref, host in self.facts.get("hosts", {}).items() if host["name"] == name), None)
+        return self._host_morefs.get(name)
 
     def datastore_moref(self, name: str) -> str | None:
-        return next((moref for moref, ds in self.facts.get("datastores", {}).items() if ds["name"] == name), None)
+        return self._datastore_morefs.get(name)
 
     def datastore_name(self, moref: str | None) -> str | None:
         ds = self.facts.get("datastores", {}).get(moref or "")
@@ -83,7 +85,10 @@ class Inventory:
         found = self.vm(vm.name)
         if found is None:
             return []
-        return sorted({self.datastore_name(disk["datastore"]) for disk in found.detail.get("disks", [])} - {None})
+        if "disks" in found.detail:
+            return sorted({self.datastore_name(disk["datastore"]) for disk in found.detail["disks"]} - {None})
+        # Its disk list was not read (no selected check weighs it): the datastores it uses, disks and home.
+        return sorted({self.datastore_name(moref) for moref in found.detail.get("datastores", [])} - {None})
 
     def master_target_vm(self, master_target: MasterTarget) -> FoundVm | None:
         return self.vm(master_target.name)
@@ -113,6 +118,14 @@ class Inventory:
 
     def datastore(self, moref: str) -> dict[str, Any]:
         return self.facts["datastores"][moref]
+
+
+def _morefs_by_name(objects: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """name -> moref; of namesakes the first, as a search in moref order finds it."""
+    morefs: dict[str, str] = {}
+    for moref, obj in objects.items():
+        morefs.setdefault(obj["name"], moref)
+    return morefs
 
 
 # vSphere's "Other (32-bit)" and "Other (64-bit)" guest ids: they name no OS at all.

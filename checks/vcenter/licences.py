@@ -35,7 +35,7 @@ def is_free(edition_key: str | None, name: str | None) -> bool:
 
 @register(LICENSE)
 def esxi_license(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for moref in inventory.involved_hosts():
         host = inventory.host(moref)
         target = f"host:{host['name']}"

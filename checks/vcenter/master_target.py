@@ -93,7 +93,7 @@ def mt_vmware_tools(facts: Facts) -> Iterator[Result]:
 
 @register(OS_MATCH)
 def mt_os_match(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     asr_families = {name.lower(): family for name, family in asr_os_families(facts).items()}
     unknown_to = "vCenter and ASR" if "azure" in facts.sources else "vCenter"
 

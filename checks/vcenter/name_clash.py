@@ -23,7 +23,7 @@ NAME_CLASH = CheckMeta(
 
 @register(NAME_CLASH)
 def vm_name_clash(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for vm in facts.site.vms:
         namesakes = inventory.vms_named(vm.name)
         if vm.recovery_location == "original":

@@ -66,7 +66,7 @@ def required_privileges(server_privileges: list[str]) -> list[str]:
 
 @register(PERMISSIONS)
 def vcenter_permissions(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     privileges = inventory.facts["privileges"]
     account = privileges["account"]
     entities: dict[str, list[str]] = privileges["entities"]

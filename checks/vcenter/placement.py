@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from failback.checks.facts import Facts
 from failback.checks.model import Experience
 from failback.checks.site import Vm
 from failback.checks.vcenter.inventory import GIB, FoundVm, Inventory
@@ -82,12 +82,21 @@ def failback_hosts(inventory: Inventory) -> dict[str, list[str]]:
     return roles
 
 
-def datastore_demand(inventory: Inventory, resized_in_azure: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, DatastoreDemand]:
-    """Per target datastore name: which VMs come back to it, what grows on it, which hosts must mount it.
+def datastore_demand(facts: Facts) -> dict[str, DatastoreDemand]:
+    """Per target datastore name: which VMs come back to it, what grows on it, which hosts must mount it. Worked out once
+    per facts: three checks judge it."""
+    return facts.derived(_datastore_demand)
 
-    resized_in_azure is the seam for ASR's half: VM name -> {disk label (vCenter's, e.g. "Hard disk 1") -> bytes the disk
-    grew in Azure beyond its on-prem capacity}; each lands where that disk comes back (a label vCenter does not know: where
-    the VM's first disk comes back)."""
+
+def _datastore_demand(facts: Facts) -> dict[str, DatastoreDemand]:
+    """The disks resized in Azure (checks/azure/resized_disks.py, when the Azure facts tell them: VM name -> {vCenter disk
+    label -> bytes grown}) land where that disk comes back (a label vCenter does not know: where the VM's first disk
+    comes back). A VM's disk list is read only when a selected check weighs disks (see the vCenter source); without it,
+    the datastores a VM comes back to are the ones it uses today (its `datastore` property: disks and home)."""
+    from failback.checks.azure.resized_disks import resized_in_azure
+
+    inventory = Inventory.of(facts)
+    resized = resized_in_azure(facts)
     site = inventory.site
     demand: dict[str, DatastoreDemand] = {}
     for vm in site.vms:
@@ -97,7 +106,8 @@ def datastore_demand(inventory: Inventory, resized_in_azure: Mapping[str, Mappin
         original = vm.recovery_location == "original"
         # Original location: the VM's own files come back where they are, its configuration and swap file included.
         home = {detail.get("files_datastore")} if original else set()
-        names = [vm.datastore] if vm.datastore else sorted(({inventory.datastore_name(d["datastore"]) for d in disks} | home) - {None})
+        used = {inventory.datastore_name(moref) for moref in detail.get("datastores", [])} if "disks" not in detail else set()
+        names = [vm.datastore] if vm.datastore else sorted(({inventory.datastore_name(d["datastore"]) for d in disks} | home | used) - {None})
         hosts = {h for h in (inventory.target_host(vm), _data_mover_host(inventory, vm)) if h}
         for name in names:
             entry = demand.setdefault(name, DatastoreDemand(inventory.datastore_moref(name), name))
@@ -117,7 +127,7 @@ def datastore_demand(inventory: Inventory, resized_in_azure: Mapping[str, Mappin
         if swap and swap_home in demand:
             demand[swap_home].growth.append(Growth(vm.name, SWAP_FILES, f"{detail.get('memory_mb')} MB of memory", swap))
         first_disk_lands = landing[disks[0]["label"]] if disks else names[0]
-        for label, grown in (resized_in_azure or {}).get(vm.name, {}).items():
+        for label, grown in resized.get(vm.name, {}).items():
             if grown > 0:
                 demand[landing.get(label, first_disk_lands)].growth.append(Growth(vm.name, RESIZED_IN_AZURE, label, grown))
     if site.experience is Experience.CLASSIC:

@@ -16,7 +16,7 @@ Judge = Callable[[FoundVm, Any], Verdict]
 
 def judge_site_vms(meta: CheckMeta, facts: Facts, judge: Judge) -> Iterator[Result]:
     """The original on-prem VMs the site fails back onto; an alternate-location VM gets a new VM, so it is skipped."""
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     for vm in facts.site.vms:
         target = f"vm:{vm.name}"
         if vm.recovery_location == "alternate":
@@ -26,7 +26,7 @@ def judge_site_vms(meta: CheckMeta, facts: Facts, judge: Judge) -> Iterator[Resu
 
 
 def judge_master_targets(meta: CheckMeta, facts: Facts, judge: Judge) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     if not facts.site.master_targets:
         yield Result(meta.id, f"site:{facts.site.display_name}", Status.FAIL, "the site file lists no [[master_targets]]; classic failback needs one", remediation_id="find-vm")
         return

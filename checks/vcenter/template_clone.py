@@ -28,7 +28,7 @@ IDENTITIES = {"bios_uuid": "BIOS UUID", "instance_uuid": "instance UUID"}
 
 @register(TEMPLATE_CLONE)
 def mt_template_clone(facts: Facts) -> Iterator[Result]:
-    inventory = Inventory(facts)
+    inventory = Inventory.of(facts)
     protected = [found for vm in facts.site.vms for found in inventory.vms_named(vm.name)]
 
     def own_identity(found: FoundVm, master_target: MasterTarget) -> Verdict:

@@ -1,10 +1,11 @@
-"""Azure VMs with their instance view (power state, guest agent), as azure-mgmt-compute deserialises them."""
+"""Azure VMs with their instance view (power state, guest agent), as azure-mgmt-compute deserialises them: one VM (with
+or without $expand=instanceView), its instance view alone, and a resource group's VMs listed in pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from failback.lab.fake_arm.routes import GROUP, SUBSCRIPTION, Request, Response, iso, member, resource_group, route
+from failback.lab.fake_arm.routes import GROUP, SUBSCRIPTION, ArmError, Request, Response, iso, member, paged, resource_group, route
 from failback.lab.fake_arm.state import ManagedDisk, VirtualMachine, managed_disk_id, utc_now
 
 _VMS = "Microsoft.Compute/virtualMachines"
@@ -56,6 +57,17 @@ def render_vm(vm: VirtualMachine, with_instance_view: bool) -> dict[str, Any]:
     if with_instance_view:
         properties["instanceView"] = render_instance_view(vm)
     return {"id": vm.id, "name": vm.name, "type": _VMS, "location": vm.location, "properties": properties}
+
+
+@route("GET", GROUP + r"/providers/Microsoft\.Compute/virtualMachines")
+def _list_vms(arm, request: Request) -> Response:
+    """A resource group's VMs, their models only, in pages. As ARM documents, $expand=instanceView is honoured only with
+    a $filter on a scale set (virtualMachineScaleSet/id eq ...), which no standalone VM matches: refused without one."""
+    group = resource_group(arm, request)
+    if request.query.get("$expand") and not request.query.get("$filter"):
+        raise ArmError(400, "InvalidParameter", "The value of parameter '$expand' is not allowed without a valid '$filter' "
+                                                "on 'virtualMachineScaleSet/id'.")
+    return paged(request, [render_vm(vm, with_instance_view=False) for vm in group.vms.values()], arm.page_size)
 
 
 @route("GET", GROUP + r"/providers/Microsoft\.Compute/virtualMachines/(?P<name>[^/]+)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -86,12 +87,13 @@ def iso(moment: dt.datetime | None) -> str | None:
 
 
 def paged(request: Request, values: list[Any], page_size: int) -> Response:
-    """One page of a list, with the nextLink ARM gives when more follow."""
+    """One page of a list, with the nextLink ARM gives when more follow: the same query (statusOnly, $filter...) and a
+    $skiptoken."""
     start = int(request.query.get("$skiptoken", "0") or 0)
     body: dict[str, Any] = {"value": values[start:start + page_size]}
     if start + page_size < len(values):
-        api_version = request.query.get("api-version", "")
-        body["nextLink"] = f"{request.base_url}{request.path}?api-version={api_version}&$skiptoken={start + page_size}"
+        query = {**{key: value for key, value in request.query.items() if key != "$skiptoken"}, "$skiptoken": str(start + page_size)}
+        body["nextLink"] = f"{request.base_url}{request.path}?{urlencode(query, safe='$')}"
     return Response(200, body)
 
 

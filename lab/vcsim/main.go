@@ -1,8 +1,8 @@
 // Command vcsim runs VMware's govmomi vCenter simulator (simulator.VPX) for failback's lab,
 // extended with what the stock simulator lacks: real privilege checks from permissions,
 // per-host licence assignments, a movable clock, VMware Tools guest operations without Docker
-// (guest_ops.go) and a JSON admin API under /lab. With -esx it is a standalone ESXi host
-// (simulator.ESX) instead, which takes its licence as ESXi does (LicenseManager.UpdateLicense).
+// (guest_ops.go), retrievals in pages of maxObjects (paging.go) and a JSON admin API under /lab. With -esx it is a
+// standalone ESXi host (simulator.ESX) instead, which takes its licence as ESXi does (LicenseManager.UpdateLicense).
 //
 // It prints one JSON line {"url": ..., "lab": ...} once it serves, then runs until stdin
 // closes or it receives SIGTERM/SIGINT.
@@ -109,6 +109,7 @@ func installExtensions() *clockOffset {
 	installLicensing(*content.LicenseManager)
 	installHostDateTimeSystems()
 	installGuestOperations(*content.GuestOperationsManager)
+	installPagingPropertyCollector(content.PropertyCollector)
 	return new(clockOffset)
 }
 

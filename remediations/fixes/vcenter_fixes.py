@@ -76,7 +76,7 @@ class EnableDiskUuid:
     def plan(self, result: Result, facts: Facts) -> FixAction:
         name = subject_name(result)
         description = f"set disk.EnableUUID = TRUE in the advanced configuration of VM {name}"
-        found = Inventory(facts).vm(name)
+        found = Inventory.of(facts).vm(name)
         if found is None:
             return FixAction(result.check, result.target, description, refused=f"no VM named {name} in vCenter")
         if found.power_state != "poweredOff":

@@ -148,6 +148,39 @@ def test_a_deleted_azure_vm_fails(classic, tmp_path):
     assert "Azure VM 'db01' in resource group 'rg-recovery' was not found" in result.message
 
 
+def test_azure_vms_are_listed_once_per_resource_group_however_many_items(start, tmp_path):
+    """The VMs' models come from one listing per group whatever the VM count; only the instance views, which ARM serves
+    per VM alone, grow with it."""
+    calls = {}
+    for count in (2, 20):
+        lab = start("modernized", vm_names=[f"vm{index:02}" for index in range(count)])
+        run = run_checks(lab, tmp_path, "azure.vm_running", "network.nsg")
+        assert {r.status for r in run.of("azure.vm_running")} == {Status.PASS}, [r.message for r in run.results]
+        calls[count] = {"vm lists": len([c for c in lab.arm.calls("/virtualMachines") if c.path.lower().endswith("/virtualmachines")]),
+                        "vm reads": len([c for c in lab.arm.calls("/virtualMachines/") if not c.path.endswith("/instanceView")]),
+                        "instance views": len(lab.arm.calls("/instanceView")),
+                        "nic lists": len(lab.arm.calls("/networkInterfaces", "GET"))}
+    assert calls == {2: {"vm lists": 1, "vm reads": 0, "instance views": 2, "nic lists": 1},
+                     20: {"vm lists": 1, "vm reads": 0, "instance views": 20, "nic lists": 1}}
+
+
+def test_a_vm_missing_from_its_groups_listing_is_reported_alone(classic, tmp_path):
+    classic.world.group("rg-recovery").vms.pop("db01")
+    run = run_checks(classic, tmp_path, "azure.vm_running")
+    assert run.only(target="vm:app01").status is Status.PASS
+    assert run.only(target="vm:db01").status is Status.FAIL
+    assert len([c for c in classic.arm.calls("/virtualMachines/db01") if c.status == 404]) == 1, "asked alone, ARM's answer told"
+
+
+def test_a_group_whose_vms_cannot_be_listed_says_so_on_each_vm(classic, tmp_path):
+    classic.arm.fail(r"/resourceGroups/rg-recovery/providers/Microsoft\.Compute/virtualMachines$", 403)
+    run = run_checks(classic, tmp_path, "azure.vm_running")
+    for name in ("app01", "db01"):
+        result = run.only(target=f"vm:{name}")
+        assert result.status is Status.ERROR
+        assert f"Azure VM '{name}' in resource group 'rg-recovery': the signed-in identity may not read it (HTTP 403" in result.message
+
+
 def test_agents_not_ready_warn_right_after_boot_and_fail_later(modernized, tmp_path):
     for name in ("app01", "db01"):
         modernized.vm(name).agent_status = "Not Ready"

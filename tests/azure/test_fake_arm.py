@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.identity import ClientSecretCredential
+from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient, models
 
 from failback.lab.fake_arm import FakeArm
-from failback.lab.fake_arm.scenarios import ASR_GROUP, CLIENT_ID, GATEWAY, LAB_SECRET, VAULT, build_world
+from failback.lab.fake_arm.scenarios import ASR_GROUP, CLIENT_ID, GATEWAY, LAB_SECRET, RECOVERY_GROUP, VAULT, build_world
 from failback.lab.fake_arm.state import JobError
 
 
@@ -43,6 +44,18 @@ def test_lists_are_paged_and_the_sdk_follows_next_links(arm):
     items = list(_client(SiteRecoveryManagementClient, arm).replication_protected_items.list(resource_group_name=ASR_GROUP, resource_name=VAULT))
     assert len(items) == 250
     assert [call.status for call in arm.calls("/replicationProtectedItems")] == [200, 200, 200]
+
+
+def test_a_groups_vms_are_listed_in_pages_without_instance_views_as_arm_documents(arm):
+    machines = _client(ComputeManagementClient, arm).virtual_machines
+    vms = list(machines.list(RECOVERY_GROUP))
+    assert len(vms) == len(arm.world.group(RECOVERY_GROUP).vms) > arm.page_size
+    assert all(vm.instance_view is None and vm.network_profile.network_interfaces for vm in vms)
+    assert len(arm.calls("/virtualMachines")) == 3
+    # ARM honours $expand=instanceView on a group's listing only with a scale-set $filter: a standalone VM needs its own.
+    with pytest.raises(HttpResponseError, match="InvalidParameter"):
+        list(machines.list(RECOVERY_GROUP, expand="instanceView"))
+    assert machines.instance_view(RECOVERY_GROUP, vms[0].name).vm_agent.statuses[0].display_status == "Ready"
 
 
 def test_long_running_operations_are_polled_on_their_location(arm):

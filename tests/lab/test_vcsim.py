@@ -333,3 +333,25 @@ def test_admin_creates_datastores_seen_by_chosen_hosts(admin):
         names = {admin.read(ds, "name")["name"] for ds in seen}
         assert names & {"only-on-owner", "shared-nfs"} == expected, host
     assert admin.read(admin.find(vim.Datastore, "shared-nfs"), "summary.type")["summary.type"] == "NFS"
+
+
+def test_retrievals_come_in_pages_of_max_objects_as_from_vcenter(admin):
+    collector = admin.content.propertyCollector
+    view = admin.content.viewManager.CreateContainerView(admin.content.rootFolder, [vim.VirtualMachine], True)
+    spec = vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[
+            vmodl.query.PropertyCollector.TraversalSpec(name="view", path="view", type=vim.view.ContainerView)])],
+        propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
+    page = collector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=1))
+    names = [page.objects[0].propSet[0].val]
+    assert len(page.objects) == 1 and page.token
+    while page.token:
+        page = collector.ContinueRetrievePropertiesEx(page.token)
+        names += [item.propSet[0].val for item in page.objects]
+    assert sorted(names) == admin.vm_names()
+    whole = collector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+    assert whole.token is None and len(whole.objects) == len(names)  # no maxObjects: everything at once
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        collector.ContinueRetrievePropertiesEx("no-such-token")
+    view.DestroyView()

@@ -13,8 +13,8 @@ from failback.tui.modals import ConfirmFix
 class VCenterOnlyAccess(SiteAccess):
     """The lab starts vCenter only; the other sources would report errors that this test does not look at."""
 
-    def _factories(self):
-        return {"vcenter": super()._factories()["vcenter"]}
+    def _factories(self, selection):
+        return {"vcenter": super()._factories(selection)["vcenter"]}
 
 
 async def test_fix_from_the_dashboard(lab, tmp_path, monkeypatch):

@@ -6,10 +6,7 @@ import pytest
 
 from failback.checks import registry
 from failback.checks.model import Experience, Status
-from failback.checks.sources.vcenter import VCenterSource
-from failback.checks.vcenter.inventory import GIB, Inventory
-from failback.checks.vcenter.placement import RESIZED_IN_AZURE, datastore_demand
-from failback.runner.engine import collect
+from failback.checks.vcenter.inventory import GIB
 from failback.lab.site import APP, APPLIANCE, DB, DISCOVERY_USER, MASTER_TARGET
 from tests.labsite import SHAPES, VCENTER_CHECKS, by_target, run_checks
 
@@ -227,16 +224,6 @@ def test_datastore_free_space_counts_the_master_target_retention_on_classic_site
         assert_failed(result, remediation="free-datastore-space", mentions=("master target retention 1024.0 GB", MASTER_TARGET))
     else:
         assert result.status is Status.PASS, result.message  # the appliance keeps no retention on the target datastore
-
-
-def test_datastore_free_space_takes_the_growth_of_disks_resized_in_azure(lab):
-    """The seam ASR's half feeds: what a disk grew in Azure lands on the datastore that disk comes back to."""
-    datastore = lab.admin.datastore_names()[0]
-    label = lab.admin.disk_labels(APP)[0]
-    facts = collect(lab.site(), {"vcenter": VCenterSource(lab.site(), lab.sim.password).collect})
-    demand = datastore_demand(Inventory(facts), resized_in_azure={APP: {label: 64 * GIB}})[datastore]
-    assert demand.by_reason()[RESIZED_IN_AZURE] == 64 * GIB
-    assert f"{APP} {label}" in [f"{g.owner} {g.detail}" for g in demand.growth if g.reason == RESIZED_IN_AZURE]
 
 
 @pytest.mark.parametrize("lab", SHAPES, indirect=True)
