@@ -7,16 +7,19 @@ with azure-core's per-call response hook, so the run follows the job itself (wit
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from failback.checks.model import Experience
 from failback.checks.site import Site
 from failback.checks.sources.azure_asr import item_facts, job_facts, job_name
 from failback.checks.sources.azure_session import AzureSession
 from failback.runner.asr_requests import AsrRequest
 from failback.runner.orchestrator import AsrOperationError, Submission
-from failback.runner.plan import Step
+from failback.runner.plan import Step, StepKind
 
 _FAILOVER_OPERATIONS = {"PlannedFailover", "UnplannedFailover"}
+CLOCK_MARGIN = dt.timedelta(minutes=5)
 
 
 class AsrOperations:
@@ -60,8 +63,29 @@ class AsrOperations:
         facts["progress"] = f"{done}/{len(tasks)} tasks" if tasks else None
         return facts
 
-    def running_job(self, step: Step, item: str | None) -> str | None:
-        return self._running(item, None if item is not None else step.recovery_plan)
+    def accepted_job(self, step: Step, item: str | None, since: str, known: set[str]) -> str | None:
+        """The job ASR runs or ran for this step since it was asked (`since`, the journal's time): the item's running
+        job, else the newest job of the step's operation on its item or plan started since then that the journal does
+        not know yet (a request accepted whose answer was lost, its job maybe over already)."""
+        running = self._running(item, None if item is not None else step.recovery_plan)
+        if running is not None:
+            return running
+        # ASR's job times against ours: a few minutes of skew must not hide the job (time.skew judges clocks).
+        after = dt.datetime.fromisoformat(since) - CLOCK_MARGIN
+        query = f"startTime eq '{after:%Y-%m-%dT%H:%M:%SZ}'"
+        jobs = self._call("listing ASR jobs", lambda: [job_facts(job) for job in self.client.replication_jobs.list(filter=query, **self._vault)])
+        target = (item or step.recovery_plan or "").lower()
+        accepted = [job for job in jobs if job["scenario"] == self._scenario(step) and (job["target_name"] or "").lower() == target
+                    and job["name"] not in known]
+        return max(accepted, key=lambda job: job["started"])["name"] if accepted else None
+
+    def _scenario(self, step: Step) -> str:
+        """The scenario name of the jobs a step's operation runs as."""
+        if step.kind in (StepKind.REPROTECT, StepKind.REPROTECT_BACK):
+            return "ReverseReplicate"
+        if step.kind == StepKind.COMMIT:
+            return "Commit"
+        return "PlannedFailover" if self.site.experience is Experience.MODERNIZED else "UnplannedFailover"
 
     def _running(self, item: str | None, plan: str | None) -> str | None:
         """The job ASR runs on the item (its currentScenario) or on the plan (an InProgress job targeting it)."""

@@ -49,7 +49,7 @@ class Journal:
                 journal.flush()
                 os.fsync(journal.fileno())
         except OSError as exc:
-            raise JournalError(f"cannot write the run journal {self.path}: {exc.strerror}; nothing further was submitted") from None
+            raise JournalError(f"cannot write the run journal {self.path}: {exc.strerror}; nothing further is asked of ASR") from None
         return entry
 
     def entries(self) -> list[dict[str, Any]]:

@@ -57,7 +57,7 @@ class AsrPort(Protocol):
     def submit(self, request: AsrRequest) -> Submission: ...
     def job(self, job_id: str) -> dict[str, Any]: ...
     def restart(self, job_id: str) -> Submission: ...
-    def running_job(self, step: Step, item: str | None) -> str | None: ...
+    def accepted_job(self, step: Step, item: str | None, since: str, known: set[str]) -> str | None: ...
     def replication_healthy(self, item: str) -> tuple[bool, str]: ...
     def delete_azure_vm(self, item: str) -> str: ...
 
@@ -282,18 +282,23 @@ class FailbackRun:
             self._emit(EventKind.PROGRESS, step, f"following ASR job {accepted['job_id']}", job_id=accepted["job_id"])
             return Submission(accepted["job_id"], accepted.get("token"))
         if last is not None and last["event"] in ("started", "restarting"):
-            # Asked before a crash with no answer recorded: ASR may have accepted it. Look before asking again.
-            running = self.asr.running_job(step, item)
+            # Asked before a crash with no answer recorded: ASR may have accepted it, and may have finished it since.
+            # Look before asking again.
+            known = {entry["job_id"] for entry in history if entry.get("job_id")}
+            running = self.asr.accepted_job(step, item, last["at"], known)
             if running is not None:
                 self.journal.append(step.id, "submitted", job_id=running, found_running=True)
-                self._emit(EventKind.PROGRESS, step, f"resuming: ASR already runs job {running} for it", job_id=running)
+                self._emit(EventKind.PROGRESS, step, f"resuming: ASR accepted it as job {running}", job_id=running)
                 return Submission(running)
             if last["event"] == "restarting":
                 return self._restart(step, last["job_id"])
         request = self._request(step)
         self.journal.append(step.id, "started", item=item, request=request.to_document())
         submission = self.asr.submit(request)
-        self.journal.append(step.id, "submitted", job_id=submission.job_id, token=submission.continuation_token)
+        try:
+            self.journal.append(step.id, "submitted", job_id=submission.job_id, token=submission.continuation_token)
+        except JournalError as error:
+            raise JournalError(f"{error}; ASR had accepted {step.id} as job {submission.job_id}, which --resume follows") from None
         self._emit(EventKind.PROGRESS, step, f"ASR accepted it: job {submission.job_id}", job_id=submission.job_id)
         return submission
 

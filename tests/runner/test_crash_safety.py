@@ -122,3 +122,47 @@ def test_killed_at_the_recovery_plan_operations_and_resumed(modernized_with_plan
     assert run_lab.azure.arm.actions.submitted == [
         ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01"), ("PlannedFailover", "rp-app"), ("Commit", "rp-app"),
         ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01")]
+
+
+def test_an_accepted_request_the_journal_could_not_record_is_followed_on_resume(run_lab, monkeypatch):
+    """ASR accepts a reprotect, the journal cannot record it (a full disk), and by the resume ASR has finished the job:
+    the resumed run finds that job among ASR's and follows it instead of asking again."""
+    import io
+
+    from failback.checks.sitefile import load_site
+    from failback.runner.access import SiteAccess
+    from failback.runner.console import ConsoleUI
+    from failback.runner.failback_run import drive
+    from failback.runner.journal import Journal, JournalError
+    from failback.runner.waivers import load_waivers
+    from failback.checks.registry import known_ids
+
+    for key, value in run_lab.env().items():
+        monkeypatch.setenv(key, value)
+    run_lab.azure.arm.actions.polls_per_job = 0  # the job is over before anyone asks again
+    record = Journal.append
+    refused = []
+
+    def full_disk_once(journal, step, event, **details):
+        if (step, event) == ("reprotect:app01", "submitted") and not refused:
+            refused.append(details["job_id"])
+            raise JournalError(f"cannot write the run journal {journal.path}: No space left on device; nothing further is asked of ASR")
+        return record(journal, step, event, **details)
+
+    access = SiteAccess(load_site(run_lab.site_path), run_lab.site_path)
+    waivers = load_waivers(run_lab.waivers, known_ids())
+    out = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(Journal, "append", full_disk_once)
+        stopped = drive(access, ConsoleUI(yes=True, out=out), False, waivers, run_lab.state_dir)
+    assert not stopped.outcome.completed
+    assert f"ASR had accepted reprotect:app01 as job {refused[0]}, which --resume follows" in out.getvalue()
+    assert run_lab.azure.arm.actions.submitted == [("ReverseReplicate", "app01")]
+    resumed = drive(access, ConsoleUI(yes=True, out=io.StringIO()), True, waivers, run_lab.state_dir)
+    assert resumed.outcome.completed
+    failover = "PlannedFailover" if run_lab.azure.experience == "modernized" else "UnplannedFailover"
+    assert run_lab.azure.arm.actions.submitted == [
+        ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01"), (failover, "rp-app"), ("Commit", "rp-app"),
+        ("ReverseReplicate", "app01"), ("ReverseReplicate", "db01")], "the accepted reprotect was not asked again"
+    found = [entry for entry in Journal(next(run_lab.state_dir.glob("*/journal.jsonl"))).entries() if entry.get("found_running")]
+    assert [(entry["step"], entry["job_id"]) for entry in found] == [("reprotect:app01", refused[0])]
