@@ -284,7 +284,9 @@ class FailbackRun:
         if last is not None and last["event"] in ("started", "restarting"):
             # Asked before a crash with no answer recorded: ASR may have accepted it, and may have finished it since.
             # Look before asking again.
-            known = {entry["job_id"] for entry in history if entry.get("job_id")}
+            # Jobs the journal knows are another step's, or this step's earlier ones (the same operation on the same item
+            # runs twice in a failback: the reprotect toward on-premises, then back to Azure).
+            known = {entry["job_id"] for entry in self.journal.entries() if entry.get("job_id")}
             running = self.asr.accepted_job(step, item, last["at"], known)
             if running is not None:
                 self.journal.append(step.id, "submitted", job_id=running, found_running=True)
