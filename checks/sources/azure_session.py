@@ -52,42 +52,51 @@ def public_ca_bundle() -> str:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or requests.certs.where()
 
 
-def trust(ca_file: str | None) -> ssl.SSLContext | None:
-    """What TLS verification trusts besides requests' defaults: with a site ca_file (a TLS-inspecting proxy's, a
-    private endpoint's, a lab's), one context holding the public CAs *and* that file. Extra, not instead: behind a
-    private endpoint ARM may be signed by a private CA while sign-in still goes to login.microsoftonline.com."""
-    if ca_file is None:
-        return None
-    path = Path(ca_file).expanduser()
+def trust(ca_file: str | None) -> ssl.SSLContext:
+    """What TLS verification trusts, decided once per collection: requests' public CAs and, with a site ca_file (a
+    TLS-inspecting proxy's, a private endpoint's, a lab's), that file too. Extra, not instead: behind a private endpoint
+    ARM may be signed by a private CA while sign-in still goes to login.microsoftonline.com."""
     try:
         context = ssl.create_default_context(cafile=public_ca_bundle())
+    except (OSError, ssl.SSLError) as exc:
+        raise SourceError("config", f"cannot load the public CA bundle {public_ca_bundle()}: "
+                                    f"{getattr(exc, 'strerror', None) or exc}") from None
+    if ca_file is None:
+        return context
+    path = Path(ca_file).expanduser()
+    try:
         context.load_verify_locations(cafile=str(path))
     except (OSError, ssl.SSLError) as exc:
         raise SourceError("config", f"cannot load [azure] ca_file {ca_file}: {getattr(exc, 'strerror', None) or exc}") from None
     return context
 
 
-def _http_session(context: ssl.SSLContext | None, pool_size: int) -> Any:
-    """One requests session for every client: a pool sized for the parallel calls; with extra trust, its context.
+def _http_session(context: ssl.SSLContext, pool_size: int) -> Any:
+    """One requests session for every client: a pool sized for the parallel calls, verifying TLS with `context`.
 
-    The context is handed to urllib3 through HTTPAdapter's documented hooks, and the bundle path requests would set is
-    taken off: urllib3 would parse that file again for every new connection (some 50 ms of CPU for the public bundle,
-    seconds for a pool of parallel calls)."""
+    Per request, requests would otherwise consult the file system: the CA bundle's path (urllib3 parsing that file again
+    for every new connection, some 50 ms of CPU for the public bundle) and ~/.netrc. Each of those system calls gives
+    up the interpreter lock, which a thread of a large pool then waits milliseconds to get back: thousands of calls
+    lost seconds. The context is handed to urllib3 through HTTPAdapter's documented hooks instead, and verification
+    can only be on (Azure calls have no switch to turn it off)."""
     import requests
 
-    class ExtraTrustAdapter(requests.adapters.HTTPAdapter):
+    class VerifyWithContext(requests.adapters.HTTPAdapter):
         def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
-            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-            if verify is not False:
-                pool_kwargs.pop("ca_certs", None)
-                pool_kwargs.pop("ca_cert_dir", None)
-                pool_kwargs["ssl_context"] = context
-            return host_params, pool_kwargs
+            url = urlsplit(request.url)
+            return ({"scheme": url.scheme.lower(), "host": url.hostname, "port": url.port},
+                    {"cert_reqs": "CERT_REQUIRED", "ssl_context": context})
 
         def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-            super().cert_verify(conn, url, verify, cert)
-            if verify is not False:
-                conn.ca_certs = conn.ca_cert_dir = None
+            conn.cert_reqs = "CERT_REQUIRED"
+            conn.ca_certs = conn.ca_cert_dir = None
+
+    class PipelineCredentialOnly(requests.auth.AuthBase):
+        """The pipeline's bearer token is the only credential: a ~/.netrc entry for the host must not replace it with
+        a password (requests would look for one on every request)."""
+
+        def __call__(self, request: Any) -> Any:
+            return request
 
     class EnvironmentReadOnce(requests.Session):
         """requests reads the proxy variables from the environment on every request: some 0.7 ms of CPU each (every
@@ -110,8 +119,8 @@ def _http_session(context: ssl.SSLContext | None, pool_size: int) -> Any:
             return {**settled, "proxies": dict(settled["proxies"])}  # a copy: the caller may change what it is given
 
     session = EnvironmentReadOnce()
-    adapter = ExtraTrustAdapter if context is not None else requests.adapters.HTTPAdapter
-    session.mount("https://", adapter(pool_connections=4, pool_maxsize=pool_size))
+    session.auth = PipelineCredentialOnly()
+    session.mount("https://", VerifyWithContext(pool_connections=4, pool_maxsize=pool_size))
     return session
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -22,6 +23,30 @@ def when(value: Any) -> str | None:
         moment = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
         return moment.astimezone(dt.timezone.utc).isoformat()
     return str(value)
+
+
+def wire(value: Any, *path: str) -> Any:
+    """A value by its names on the wire: `wire(view, "vmAgent", "statuses")`, None where a step is missing or is not an
+    object. The SDKs' models are mappings over the JSON ARM sent; an attribute read builds a new model each time (a
+    tenth of a millisecond apiece, thousands of times on a large vault), a key read does not."""
+    for name in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(name)
+    return value
+
+
+def moment(value: Any) -> dt.datetime | None:
+    """A wire timestamp (ISO 8601, ARM's seven fractional digits included) as an aware datetime; None if it is none."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def ref(value: Any) -> str | None:

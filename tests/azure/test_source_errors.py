@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import trustme
@@ -136,6 +137,19 @@ def test_the_site_ca_file_adds_to_the_public_cas_instead_of_replacing_them(class
     assert alone.facts.failures["azure"].kind == "untrusted", "the lab's CA is not public yet: still verified"
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", classic.arm.ca_file)
     run = run_checks(classic, tmp_path, "cs.health", ca_file=str(proxy_ca))
+    assert "azure" not in run.facts.failures
+    assert run.only().status is Status.PASS
+
+
+def test_a_netrc_password_for_the_arm_host_does_not_replace_the_token(classic, tmp_path, monkeypatch):
+    # requests, left to itself, signs a request with ~/.netrc's password for the host when it is given no credential of
+    # its own, over the bearer token: ARM would answer 401 to every call.
+    netrc = tmp_path / "netrc"
+    host = urlsplit(classic.arm.url).hostname
+    netrc.write_text(f"machine {host} login someone password not-a-token\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    run = run_checks(classic, tmp_path, "cs.health")
     assert "azure" not in run.facts.failures
     assert run.only().status is Status.PASS
 
