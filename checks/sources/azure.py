@@ -54,7 +54,7 @@ from failback.checks.sources.azure_network import (
     local_gateway_facts,
     nic_facts,
 )
-from failback.checks.sources.azure_session import AzureSession, credential_kind
+from failback.checks.sources.azure_session import COMPUTE_API_VERSION, SITE_RECOVERY_API_VERSION, AzureSession, credential_kind
 from failback.checks.sources.azure_values import ArmId, resource_id
 from failback.checks.sources.errors import SourceError
 from failback.checks.sources.fanout import Fanout
@@ -312,10 +312,8 @@ class _Collection:
             self._want_vm(item["azure_vm_id"])
 
     def _list_recovery_points(self, item: dict[str, Any]) -> None:
-        points = self.session.asr.recovery_points
-        found = self._record(f"protected item {item['friendly_name']} (asked for its recovery points)", lambda: recovery_point_summary(list(
-            points.list_by_replication_protected_items(fabric_name=item["fabric"], protection_container_name=item["container"],
-                                                       replicated_protected_item_name=item["name"], **self._vault_args()))))
+        found = self._record(f"protected item {item['friendly_name']} (asked for its recovery points)", lambda: recovery_point_summary(
+            self.session.read_list(f"{item['id']}/recoveryPoints", SITE_RECOVERY_API_VERSION)))
         self.recovery_points[item["id"].lower()] = found
 
     # -- the process server in Azure (classic) ------------------------------------------------------------------------------
@@ -406,16 +404,15 @@ class _Collection:
             self.fanout.start(self._read_vm_status, vm_id, leaf=True)
             self._follow_vm(placed)
 
-    def _read_vm(self, vm_id: str, asked: str, read: Callable[[Any, ArmId], dict[str, Any]]) -> dict[str, Any]:
-        """One call about one VM: `read(its operations, its id)`, or {"error": ...} about that VM alone."""
+    @staticmethod
+    def _vm_label(vm_id: str) -> str:
         vm = ArmId.parse(vm_id)
         assert vm is not None
-        machines = self.session.compute(vm.subscription_id).virtual_machines
-        return self._record(f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'{asked}", lambda: read(machines, vm))
+        return f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'"
 
     def _read_vm_status(self, vm_id: str) -> None:
-        status = self._read_vm(vm_id, " (asked for its instance view)",
-                               lambda machines, vm: vm_status_facts(machines.instance_view(vm.resource_group, vm.name)))
+        status = self._record(f"{self._vm_label(vm_id)} (asked for its instance view)",
+                              lambda: vm_status_facts(self.session.read(f"{vm_id}/instanceView", COMPUTE_API_VERSION)))
         with self.lock:
             if "error" in status:
                 self.vms[vm_id.lower()] = {"id": vm_id, **status}
@@ -423,7 +420,11 @@ class _Collection:
                 self.vms[vm_id.lower()].update(status)
 
     def _get_vm(self, vm_id: str) -> None:
-        found = self._read_vm(vm_id, "", lambda machines, vm: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
+        """A VM the listing of its group did not hold: its own answer says why (deleted, moved...)."""
+        vm = ArmId.parse(vm_id)
+        assert vm is not None
+        machines = self.session.compute(vm.subscription_id).virtual_machines
+        found = self._record(self._vm_label(vm_id), lambda: vm_facts(machines.get(vm.resource_group, vm.name, expand="instanceView")))
         self.vms[vm_id.lower()] = placed = {"id": vm_id, **found}
         if "error" not in found:
             self._follow_vm(placed)

@@ -7,7 +7,7 @@
                                          credential_scopes=[arm.url + "/.default"], connection_verify=arm.ca_file)
 
 Every request sleeps `latency` seconds first (a real network's round trip), then meets the faults; ARM routes want a
-bearer token the token endpoint issued. `requests` records what was asked and answered, for tests to count retries.
+bearer token the token endpoint issued and an api-version, as ARM does. `requests` records what was asked and answered, for tests to count retries.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Logged:
     path: str
     status: int
     at: float  # time.monotonic() when answered
+    api_version: str | None = None
 
 
 class FakeArm:
@@ -135,11 +136,14 @@ class FakeArm:
             if not identity.is_identity_path(path) and not self._authorized(authorization):
                 response = Response(401, {"error": {"code": "AuthenticationFailed",
                                                     "message": "Authentication failed. The 'Authorization' header is missing or invalid."}})
+            elif not identity.is_identity_path(path) and not query.get("api-version"):
+                response = Response(400, {"error": {"code": "MissingApiVersionParameter",
+                                                    "message": "The api-version query parameter (?api-version=) is required for all requests."}})
             else:
                 with self.world.lock:
                     response = dispatch(self, Request(method, path, query, body, self.url))
         with self._requests_lock:
-            self.requests.append(Logged(method, path, response.status, time.monotonic()))
+            self.requests.append(Logged(method, path, response.status, time.monotonic(), query.get("api-version")))
         return response
 
     def _authorized(self, authorization: str | None) -> bool:
