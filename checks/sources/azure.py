@@ -60,6 +60,7 @@ from failback.checks.sources.errors import SourceError
 from failback.checks.sources.fanout import Fanout
 
 VM_TYPE = "Microsoft.Compute/virtualMachines"
+VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
 # A long-running call (effective rules, BGP status, connectivity check) may take this many request timeouts.
 OPERATION_TIMEOUT_FACTOR = 4
 # Answers about the vault alone: a wrong vault name or group (404), no role on the vault (403).
@@ -219,11 +220,11 @@ class _Collection:
             self.fanout.start(self._find_process_server_vm)
 
     def _list_items(self) -> None:
-        items = self.session.asr.replication_protected_items
+        vault = resource_id(self.settings.subscription_id, self.settings.resource_group, VAULT_TYPE, self.settings.vault)
 
         def listed() -> list[dict[str, Any]]:
             found = []
-            for item in items.list(**self._vault_args()):
+            for item in self.session.read_list(f"{vault}/replicationProtectedItems", SITE_RECOVERY_API_VERSION):
                 found.append(item_facts(item))
                 self._item_listed(found[-1])
             return found
@@ -312,8 +313,8 @@ class _Collection:
             self._want_vm(item["azure_vm_id"])
 
     def _list_recovery_points(self, item: dict[str, Any]) -> None:
-        found = self._record(f"protected item {item['friendly_name']} (asked for its recovery points)", lambda: recovery_point_summary(
-            self.session.read_list(f"{item['id']}/recoveryPoints", SITE_RECOVERY_API_VERSION)))
+        found = self._record(f"protected item {item['friendly_name']} (asked for its recovery points)", lambda: recovery_point_summary(list(
+            self.session.read_list(f"{item['id']}/recoveryPoints", SITE_RECOVERY_API_VERSION))))
         self.recovery_points[item["id"].lower()] = found
 
     # -- the process server in Azure (classic) ------------------------------------------------------------------------------

@@ -38,12 +38,12 @@ def _text_field(obj: Any, name: str) -> str | None:
 
 def health_errors(errors: Any) -> list[dict[str, Any]]:
     return [{
-        "code": _text_field(error, "error_code"),
-        "message": _text_field(error, "error_message") or _text_field(error, "summary_message"),
-        "possible_causes": _text_field(error, "possible_causes"),
-        "recommended_action": _text_field(error, "recommended_action"),
-        "level": _text_field(error, "error_level"),
-        "created": when(_field(error, "creation_time_utc")),
+        "code": text(wire(error, "errorCode")),
+        "message": text(wire(error, "errorMessage") or wire(error, "summaryMessage")),
+        "possible_causes": text(wire(error, "possibleCauses")),
+        "recommended_action": text(wire(error, "recommendedAction")),
+        "level": text(wire(error, "errorLevel")),
+        "created": when(moment(wire(error, "creationTimeUtc"))),
     } for error in _objects(errors)]
 
 
@@ -179,22 +179,28 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _disk_bytes(disks: Any, attribute: str) -> int:
-    return sum(getattr(disk, attribute, None) or 0 for disk in disks or [])
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _disk_bytes(disks: Any, size: str) -> int:
+    return sum(wire(disk, size) or 0 for disk in _objects(disks))
 
 
 def _protected_disks(provider: str | None, details: Any) -> list[dict[str, Any]]:
     """Each disk replicated to Azure: its id and name as ASR reports them, its size on-premises, and the Azure managed disk
     failover made of it (InMageAzureV2 names it in protectedManagedDisks by the same diskId, InMageRcm by its ARM id)."""
+    disks = _objects(wire(details, "protectedDisks"))
     if provider == "InMageAzureV2":
-        azure_names = {disk.disk_id: disk.target_disk_name for disk in _objects(details.protected_managed_disks)}
-        return [{"id": disk.disk_id, "name": disk.disk_name, "capacity_bytes": disk.disk_capacity_in_bytes,
-                 "os_disk": bool(details.os_disk_id) and disk.disk_id == details.os_disk_id,
-                 "azure_disk_name": azure_names.get(disk.disk_id), "azure_disk_id": None} for disk in _objects(details.protected_disks)]
+        azure_names = {wire(disk, "diskId"): wire(disk, "targetDiskName") for disk in _objects(wire(details, "protectedManagedDisks"))}
+        os_disk = wire(details, "osDiskId")
+        return [{"id": wire(disk, "diskId"), "name": wire(disk, "diskName"), "capacity_bytes": wire(disk, "diskCapacityInBytes"),
+                 "os_disk": bool(os_disk) and wire(disk, "diskId") == os_disk,
+                 "azure_disk_name": azure_names.get(wire(disk, "diskId")), "azure_disk_id": None} for disk in disks]
     if provider == "InMageRcm":
-        return [{"id": disk.disk_id, "name": disk.disk_name, "capacity_bytes": disk.capacity_in_bytes,
-                 "os_disk": (disk.is_os_disk or "").lower() == "true", "azure_disk_name": None,
-                 "azure_disk_id": disk.target_managed_disk_id} for disk in _objects(details.protected_disks)]
+        return [{"id": wire(disk, "diskId"), "name": wire(disk, "diskName"), "capacity_bytes": wire(disk, "capacityInBytes"),
+                 "os_disk": str(wire(disk, "isOSDisk") or "").lower() == "true", "azure_disk_name": None,
+                 "azure_disk_id": wire(disk, "targetManagedDiskId")} for disk in disks]
     return []
 
 
@@ -202,76 +208,80 @@ def _vcenter_of(provider: str | None, details: Any) -> dict[str, Any]:
     """What ASR records of the vCenter it discovered the VM through: classic vCenterInfrastructureId; modernized the
     discovered VM details' vCenterFqdn and vCenterId, and InMageRcmFailback's targetvCenterId."""
     if provider in CLASSIC_PROVIDERS:
-        return {"fqdn": None, "id": _text_field(details, "v_center_infrastructure_id"), "target_id": None}
-    discovered = _field(details, "discovered_vm_details")
-    return {"fqdn": _text_field(discovered, "v_center_fqdn"), "id": _text_field(discovered, "v_center_id"),
-            "target_id": _text_field(details, "targetv_center_id")}
+        return {"fqdn": None, "id": text(wire(details, "vCenterInfrastructureId")), "target_id": None}
+    return {"fqdn": text(wire(details, "discoveredVmDetails", "vCenterFqdn")), "id": text(wire(details, "discoveredVmDetails", "vCenterId")),
+            "target_id": text(wire(details, "targetvCenterId"))}
 
 
 def _provider_facts(provider: str | None, details: Any) -> dict[str, Any]:
     """What each provider tells about the VM: OS, its Azure VM, disks, servers it uses, its mobility agent."""
+    def field(*path: str) -> Any:
+        return wire(details, *path)
+
+    disks = _list(field("protectedDisks"))
     if provider == "InMageAzureV2":
+        log_account = field("recoveryAzureLogStorageAccountId")
         return {
-            "os_type": details.os_type,
-            "distro": details.os_name or details.os_version,
-            "azure_vm_id": details.target_vm_id or _vm_id(details.recovery_azure_resource_group_id, details.recovery_azure_vm_name),
-            "process_server_id": details.process_server_id,
-            "master_target_id": details.master_target_id,
-            "disk_count": len(details.protected_disks or []),
-            "disk_bytes": _disk_bytes(details.protected_disks, "disk_capacity_in_bytes"),
-            "agent": {"version": details.agent_version, "last_heartbeat": when(details.last_heartbeat), "registered_after_failover": None},
-            "source_nics": [{"ip": config.static_ip_address, "ip_type": config.ip_address_type}
-                            for nic in details.vm_nics or [] for config in nic.ip_configs or []],
+            "os_type": field("osType"),
+            "distro": field("osName") or field("osVersion"),
+            "azure_vm_id": field("targetVmId") or _vm_id(field("recoveryAzureResourceGroupId"), field("recoveryAzureVMName")),
+            "process_server_id": field("processServerId"),
+            "master_target_id": field("masterTargetId"),
+            "disk_count": len(disks),
+            "disk_bytes": _disk_bytes(disks, "diskCapacityInBytes"),
+            "agent": {"version": field("agentVersion"), "last_heartbeat": when(moment(field("lastHeartbeat"))),
+                      "registered_after_failover": None},
+            "source_nics": [{"ip": wire(config, "staticIPAddress"), "ip_type": wire(config, "ipAddressType")}
+                            for nic in _objects(field("vmNics")) for config in _objects(wire(nic, "ipConfigs"))],
             # Where replication to Azure keeps its data and logs: the reprotect back to Azure uses them again.
-            "storage_account_id": details.recovery_azure_storage_account,
-            "replication_group": details.multi_vm_group_name,
-            "log_storage_account_ids": [details.recovery_azure_log_storage_account_id] if details.recovery_azure_log_storage_account_id else [],
+            "storage_account_id": field("recoveryAzureStorageAccount"),
+            "replication_group": field("multiVmGroupName"),
+            "log_storage_account_ids": [log_account] if log_account else [],
         }
     if provider == "InMage":
-        os_details = details.os_details
         return {
-            "os_type": os_details.os_type if os_details else None,
-            "distro": details.os_version,
+            "os_type": field("osDetails", "osType"),
+            "distro": field("osVersion"),
             "azure_vm_id": None,  # the reverse classic provider does not name the Azure VM
-            "process_server_id": details.process_server_id,
-            "master_target_id": details.master_target_id,
-            "disk_count": len(details.protected_disks or []),
-            "disk_bytes": _disk_bytes(details.protected_disks, "disk_capacity_in_bytes"),
-            "agent": {"version": details.agent_details.agent_version if details.agent_details else None,
-                      "last_heartbeat": when(details.last_heartbeat), "registered_after_failover": None},
-            "datastores": list(details.datastores or []),
+            "process_server_id": field("processServerId"),
+            "master_target_id": field("masterTargetId"),
+            "disk_count": len(disks),
+            "disk_bytes": _disk_bytes(disks, "diskCapacityInBytes"),
+            "agent": {"version": field("agentDetails", "agentVersion"), "last_heartbeat": when(moment(field("lastHeartbeat"))),
+                      "registered_after_failover": None},
+            "datastores": list(_list(field("datastores"))),
         }
     if provider in MODERNIZED_PROVIDERS:
-        agent = details.mobility_agent_details
         facts = {
-            "os_type": details.os_type,
-            "distro": getattr(agent, "distro_name", None) if agent else None,
-            "disk_count": len(details.protected_disks or []),
-            "disk_bytes": _disk_bytes(details.protected_disks, "capacity_in_bytes"),
-            "agent": {"version": agent.version if agent else None, "last_heartbeat": when(agent.last_heartbeat_utc) if agent else None,
-                      "registered_after_failover": details.is_agent_registration_successful_after_failover},
+            "os_type": field("osType"),
+            "distro": field("mobilityAgentDetails", "distroName"),
+            "disk_count": len(disks),
+            "disk_bytes": _disk_bytes(disks, "capacityInBytes"),
+            "agent": {"version": field("mobilityAgentDetails", "version"),
+                      "last_heartbeat": when(moment(field("mobilityAgentDetails", "lastHeartbeatUtc"))),
+                      "registered_after_failover": field("isAgentRegistrationSuccessfulAfterFailover")},
             # ASR's own words: resyncRequired is the string "true" or "false", resyncState an extensible enum.
-            "resync": {"required": text(details.resync_required), "state": text(details.resync_state),
-                       "progress_percent": details.resync_progress_percentage},
+            "resync": {"required": text(field("resyncRequired")), "state": text(field("resyncState")),
+                       "progress_percent": field("resyncProgressPercentage")},
         }
         if provider == "InMageRcm":
             facts.update({
-                "azure_vm_id": _vm_id(details.target_resource_group_id, details.target_vm_name),
-                "process_server_id": details.process_server_id,
-                "run_as_account_id": details.run_as_account_id,
+                "azure_vm_id": _vm_id(field("targetResourceGroupId"), field("targetVmName")),
+                "process_server_id": field("processServerId"),
+                "run_as_account_id": field("runAsAccountId"),
                 # The cache storage account of each protected disk: failback's reprotect logs there again.
-                "log_storage_account_ids": sorted({disk.log_storage_account_id for disk in _objects(details.protected_disks)
-                                                   if disk.log_storage_account_id}),
-                "source_nics": [{"ip": nic.source_ip_address, "ip_type": nic.source_ip_address_type,
-                                 "target_ip_type": nic.target_ip_address_type} for nic in details.vm_nics or []],
+                "log_storage_account_ids": sorted({wire(disk, "logStorageAccountId") for disk in _objects(disks)
+                                                   if wire(disk, "logStorageAccountId")}),
+                "source_nics": [{"ip": wire(nic, "sourceIPAddress"), "ip_type": wire(nic, "sourceIPAddressType"),
+                                 "target_ip_type": wire(nic, "targetIPAddressType")} for nic in _objects(field("vmNics"))],
             })
         else:
             facts.update({
-                "azure_vm_id": details.azure_virtual_machine_id,
-                "reprotect_agent_id": details.reprotect_agent_id,
-                "target_datastore": details.target_data_store_name,
-                "last_planned_failover": {"status": text(details.last_planned_failover_status),
-                                          "started": when(details.last_planned_failover_start_time)},
+                "azure_vm_id": field("azureVirtualMachineId"),
+                "reprotect_agent_id": field("reprotectAgentId"),
+                "target_datastore": field("targetDataStoreName"),
+                "last_planned_failover": {"status": text(field("lastPlannedFailoverStatus")),
+                                          "started": when(moment(field("lastPlannedFailoverStartTime")))},
             })
         return facts
     return {}
@@ -285,31 +295,33 @@ def job_name(reference: str | None) -> str | None:
 
 def _scenario(scenario: Any) -> dict[str, Any] | None:
     """The operation running on the item, if any (ASR says "None" when idle)."""
-    name = getattr(scenario, "scenario_name", None)
+    name = wire(scenario, "scenarioName")
     if not name or name == "None":
         return None
-    return {"name": name, "job_id": job_name(scenario.job_id), "started": when(scenario.start_time)}
+    return {"name": name, "job_id": job_name(wire(scenario, "jobId")), "started": when(moment(wire(scenario, "startTime")))}
 
 
 def item_facts(item: Any) -> dict[str, Any]:
-    properties = item.properties
-    details = properties.provider_specific_details
-    provider = text(details.instance_type) if details else None
-    parts = item.id.split("/")
+    """A protected item, read by its wire names: an SDK model (a mapping over ARM's JSON) or the JSON itself."""
+    properties = wire(item, "properties")
+    details = wire(properties, "providerSpecificDetails")
+    provider = text(wire(details, "instanceType"))
+    item_id = wire(item, "id")
+    parts = item_id.split("/")
     return {
-        "id": item.id,
-        "name": item.name,
-        "friendly_name": properties.friendly_name,
+        "id": item_id,
+        "name": wire(item, "name"),
+        "friendly_name": wire(properties, "friendlyName"),
         "fabric": parts[parts.index("replicationFabrics") + 1] if "replicationFabrics" in parts else None,
         "container": parts[parts.index("replicationProtectionContainers") + 1] if "replicationProtectionContainers" in parts else None,
         "provider": provider,
-        "protection_state": properties.protection_state,
-        "protection_state_description": properties.protection_state_description,
-        "active_location": properties.active_location,
-        "allowed_operations": [text(operation) for operation in properties.allowed_operations or []],
-        "replication_health": properties.replication_health,
-        "health_errors": health_errors(properties.health_errors),
-        "current_scenario": _scenario(properties.current_scenario),
+        "protection_state": wire(properties, "protectionState"),
+        "protection_state_description": wire(properties, "protectionStateDescription"),
+        "active_location": wire(properties, "activeLocation"),
+        "allowed_operations": [text(operation) for operation in _list(wire(properties, "allowedOperations"))],
+        "replication_health": wire(properties, "replicationHealth"),
+        "health_errors": health_errors(wire(properties, "healthErrors")),
+        "current_scenario": _scenario(wire(properties, "currentScenario")),
         **_provider_facts(provider, details),
         "protected_disks": _protected_disks(provider, details),
         "vcenter": _vcenter_of(provider, details) if provider in CLASSIC_PROVIDERS | MODERNIZED_PROVIDERS else None,

@@ -12,6 +12,7 @@ import os
 import ssl
 import threading
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -223,8 +224,9 @@ class AzureSession:
     def _read_pipeline(self) -> Any:
         """The pipeline of `read`: azure-core's, with the policies a GET needs (request id, user agent, our retry, ARM's
         bearer-token challenge) over the same transport, and none of the SDK operation's model building. A large vault
-        reads one instance view per VM and one recovery-point list per item: measured on 2,000 such reads, the
-        operation layer cost a fifth of the client's CPU (bench/azure_preflight.py, docs/performance.md)."""
+        reads one instance view per VM and one recovery-point list per item, and lists a thousand protected items whose
+        models alone cost a tenth of the client's CPU: measured on such a vault, the operation layer took a fifth of it
+        (bench/azure_preflight.py, docs/performance.md)."""
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import RequestIdPolicy, UserAgentPolicy
         from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
@@ -240,17 +242,16 @@ class AzureSession:
         raised as the SDKs' operations raise them: azure-core's mapped errors, carrying ARM's error code and message."""
         return self._get(f"{self.arm_endpoint}{resource_path}?api-version={quote(api_version)}")
 
-    def read_list(self, resource_path: str, api_version: str) -> list[Any]:
-        """Every entry of an ARM list, its pages followed: ARM's nextLink is a full URL with api-version and skip token."""
+    def read_list(self, resource_path: str, api_version: str) -> Iterator[Any]:
+        """Every entry of an ARM list, as its pages arrive: ARM's nextLink is a full URL with api-version and skip token."""
         page = self.read(resource_path, api_version)
-        values = list(page.get("value") or [])
+        yield from page.get("value") or []
         while next_link := page.get("nextLink"):
             if urlsplit(next_link)[:2] != urlsplit(self.arm_endpoint)[:2]:
                 raise SourceError("error", f"Azure gave the next page of {resource_path} on another host than "
                                            f"{self.arm_endpoint}: {urlsplit(next_link).netloc}")
             page = self._get(next_link)
-            values.extend(page.get("value") or [])
-        return values
+            yield from page.get("value") or []
 
     def _get(self, url: str) -> Any:
         from azure.core import exceptions

@@ -26,6 +26,7 @@ def test_the_reads_ask_the_api_versions_the_sdks_ask(start, tmp_path):
     run_checks(lab, tmp_path, "asr.recovery_point", "azure.vm_running")
     assert _versions(lab, "/instanceView") == {COMPUTE_API_VERSION}
     assert _versions(lab, "/recoveryPoints") == {SITE_RECOVERY_API_VERSION}
+    assert _versions(lab, "/replicationProtectedItems") == {SITE_RECOVERY_API_VERSION}, "the items' listing too"
     lab.arm.requests.clear()
 
     credential = ClientSecretCredential(lab.world.tenant_id, CLIENT_ID, lab.secret, authority=lab.arm.url,
