@@ -53,7 +53,7 @@ def _serve(pipe: Any, items: int, connections: int, circuits: int, latency: floa
     from failback.lab.fake_arm import FakeArm
 
     world = _world(items, connections, circuits)
-    arm = FakeArm(world, latency=latency).start()
+    arm = FakeArm(world, latency=latency).start()  # ARM's request limits off: the client's own cost is measured here
     pipe.send({"url": arm.url, "ca_file": arm.ca_file, "tenant": world.tenant_id, "subscription": world.subscription_id})
     while (command := pipe.recv()) != "stop":
         if command == "count":
@@ -78,7 +78,7 @@ def _site_text(fake: dict, vms: list[str], connections: list[str], circuits: lis
         f'arm_endpoint = "{fake["url"]}"', f'authority = "{fake["url"]}"', f'ca_file = "{fake["ca_file"]}"',
         f"vpn_connections = {array(connections)}", f"expressroute_circuits = {array(circuits)}",
         *([f'recovery_plan = "{PLAN}"'] if plan else []),
-        f"max_parallel_calls = {workers}", "retry_total = 0", "poll_interval_seconds = 0", "timeout_seconds = 30",
+        f"max_parallel_calls = {workers}", "arm_reads_per_second = 100000", "retry_total = 0", "poll_interval_seconds = 0", "timeout_seconds = 30",
         "[config_server]", 'host = "asr-appliance.lab.test"', 'ip = "10.0.0.6"',
     ]
     lines += [line for vm in vms for line in ("[[vms]]", f'name = "{vm}"', 'datastore = "datastore1"')]

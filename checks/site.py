@@ -70,6 +70,9 @@ class Azure(_Section):
     # Absent: client_secret when client_id and client_secret_env are set, else DefaultAzureCredential.
     credential: Literal["default", "client_secret", "managed_identity", "azure_cli"] | None = None
     max_parallel_calls: int = Field(32, ge=1, le=256)
+    # ARM's read limit per identity and subscription (a burst of ten seconds' worth, then this many a second): calls wait
+    # for it rather than meet 429s. Lower it when other automation shares the identity.
+    arm_reads_per_second: float = Field(25.0, gt=0, le=100000)
     retry_total: int = Field(3, ge=0, le=10)  # throttling (429) and 5xx answers are retried with backoff...
     retry_backoff_seconds: float = Field(0.8, ge=0, le=60)  # ...doubling from this, honouring Retry-After
     poll_interval_seconds: float = Field(5.0, ge=0, le=60)  # between polls of a long-running call that names no Retry-After

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from failback.checks.site import Azure
 from failback.checks.sources.azure_errors import describe_sign_in_failure
+from failback.checks.sources.azure_throttling import ArmRequestBudget
 from failback.checks.sources.errors import SourceError
 
 # Microsoft's own authorities; any other (a test fake, a private cloud) is not known to MSAL's instance discovery,
@@ -151,6 +152,7 @@ class AzureSession:
         self.credential_description = describe_credential(settings)
         self._http = _http_session(trust(settings.ca_file), pool_size)
         self._clients: list[Any] = []
+        self.budget = ArmRequestBudget(settings.arm_reads_per_second, settings.timeout_seconds)  # shared by every ARM client of the session
         self._by_subscription: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self.credential = self._make_credential(secret)
@@ -217,6 +219,7 @@ class AzureSession:
             transport=self._transport(),
             polling_interval=self.settings.poll_interval_seconds,
             retry_policy=self._retry_policy_class(**self._retry_options()),
+            per_retry_policies=[self.budget.policy()],  # every attempt, retries included, takes a token
         )
         self._clients.append(client)
         return client
@@ -232,7 +235,7 @@ class AzureSession:
         from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
         policies = [RequestIdPolicy(), UserAgentPolicy(sdk_moniker="failback"), self._retry_policy_class(**self._retry_options()),
-                    ARMChallengeAuthenticationPolicy(self.credential, self.scope)]
+                    self.budget.policy(), ARMChallengeAuthenticationPolicy(self.credential, self.scope)]
         client = PipelineClient(base_url=self.arm_endpoint, policies=policies, transport=self._transport())
         self._clients.append(client)
         return client

@@ -50,7 +50,7 @@ def _token(arm, request: Request) -> Response:
                           "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
                           f"value, not the client secret ID, for a secret added to app '{client_id}'.")
     token = secrets.token_urlsafe(32)
-    arm.tokens.add(token)
+    arm.tokens[token] = client_id
     return Response(200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS, "ext_expires_in": TOKEN_LIFETIME_SECONDS,
                           "access_token": token})
 

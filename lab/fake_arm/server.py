@@ -7,7 +7,7 @@
                                          credential_scopes=[arm.url + "/.default"], connection_verify=arm.ca_file)
 
 Every request sleeps `latency` seconds first (a real network's round trip), then meets the faults; ARM routes want a
-bearer token the token endpoint issued and an api-version, as ARM does. `requests` records what was asked and answered, for tests to count retries.
+bearer token the token endpoint issued and an api-version, and are throttled, as ARM does (throttling.py). `requests` records what was asked and answered, for tests to count retries.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from failback.lab.fake_arm.faults import Fault, Faults
 from failback.lab.fake_arm.operations import Operations
 from failback.lab.fake_arm.routes import Request, Response, dispatch
 from failback.lab.fake_arm.state import World
+from failback.lab.fake_arm.throttling import Throttle
 
 _CA: trustme.CA | None = None
 
@@ -64,7 +65,10 @@ class FakeArm:
         self.faults = Faults()
         self.operations = Operations()
         self.actions = AsrActions()  # ASR's reprotect, failover and commit, as jobs
-        self.tokens: set[str] = set()
+        self.tokens: dict[str, str] = {}  # bearer token -> the client id it was issued to
+        # ARM's request limits, off unless a test or the demo turns them on (Throttle() has ARM's): the lab's runs poll
+        # jobs without pause, thousands of reads a minute that ARM would spread over its refill.
+        self.throttle = Throttle({})
         self.page_size = 100  # items per page of a list, as ASR pages
         self.requests: list[Logged] = []
         self._requests_lock = threading.Lock()
@@ -140,8 +144,13 @@ class FakeArm:
                 response = Response(400, {"error": {"code": "MissingApiVersionParameter",
                                                     "message": "The api-version query parameter (?api-version=) is required for all requests."}})
             else:
-                with self.world.lock:
-                    response = dispatch(self, Request(method, path, query, body, self.url))
+                throttled, limit_headers = self.throttle.take(method, path, self._identity(authorization))
+                if throttled is not None:
+                    response = throttled
+                else:
+                    with self.world.lock:
+                        response = dispatch(self, Request(method, path, query, body, self.url))
+                    response = Response(response.status, response.body, {**response.headers, **limit_headers})
         with self._requests_lock:
             self.requests.append(Logged(method, path, response.status, time.monotonic(), query.get("api-version")))
         return response
@@ -149,6 +158,9 @@ class FakeArm:
     def _authorized(self, authorization: str | None) -> bool:
         scheme, _, token = (authorization or "").partition(" ")
         return scheme.lower() == "bearer" and token in self.tokens
+
+    def _identity(self, authorization: str | None) -> str:
+        return self.tokens.get((authorization or "").partition(" ")[2], "")
 
 
 class _Server(ThreadingHTTPServer):
