@@ -73,3 +73,15 @@ def test_what_arm_says_is_left_holds_the_preflight_when_another_client_shares_th
     run = run_checks(lab, tmp_path, *CHECKS, arm_reads_per_second=SITE_READS_PER_SECOND, max_parallel_calls=4)
     assert {r.status for r in run.results} == {Status.PASS}, [(r.target, r.status.value, r.message) for r in run.results]
     assert not [call for call in lab.arm.requests if call.status == 429]
+
+
+def test_a_429_holds_every_caller_of_the_subscription_for_its_retry_after(classic, tmp_path):
+    # ARM throttled the items' listing for 2 s (another client's burst): the VPN's and the vault's other calls wait too,
+    # instead of spending their own retries on the same 429.
+    classic.arm.fail(r"/replicationProtectedItems$", 429, times=1, retry_after="2", code="SubscriptionRequestsThrottled",
+                     message="Number of 'read' requests for subscription exceeded.")
+    run = run_checks(classic, tmp_path, "asr.item_state", "network.vpn", retry_total=1)
+    assert {r.status for r in run.results} == {Status.PASS}, [(r.target, r.status.value, r.message) for r in run.results]
+    throttled = next(call.at for call in classic.arm.requests if call.status == 429)
+    held = [call.path for call in classic.arm.requests if throttled + 0.3 < call.at < throttled + 1.5 and "/subscriptions/" in call.path]
+    assert not held, f"answered while the subscription was held: {held}"
