@@ -393,10 +393,9 @@ class _Collection:
     def _place_vm(self, vm_id: str, group: _VmGroup) -> None:
         vm = ArmId.parse(vm_id)
         assert vm is not None
-        what = f"Azure VM '{vm.name}' in resource group '{vm.resource_group}'"
         model = group.models.get(vm.name.lower())
         if group.failure is not None:
-            self.vms[vm_id.lower()] = {"id": vm_id, "error": failure_record(group.failure, what, self.settings)}
+            self.vms[vm_id.lower()] = {"id": vm_id, "error": failure_record(group.failure, self._vm_label(vm_id), self.settings)}
         elif model is None:
             self.fanout.start(self._get_vm, vm_id)  # not listed: its own answer says why (deleted, moved...)
         else:

@@ -11,8 +11,8 @@ import functools
 import os
 import ssl
 import threading
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -30,9 +30,6 @@ CONNECT_TIMEOUT_CAP_SECONDS = 10.0
 # operations, so both kinds of call read the same API (tests/azure/test_reads.py holds them equal).
 COMPUTE_API_VERSION = "2026-04-01"
 SITE_RECOVERY_API_VERSION = "2025-08-01"
-# What the generated operations map ARM's error statuses to; any other status is an HttpResponseError.
-_ERROR_TYPES = {401: "ClientAuthenticationError", 404: "ResourceNotFoundError", 409: "ResourceExistsError",
-                304: "ResourceNotModifiedError"}
 
 
 def credential_kind(settings: Azure) -> str:
@@ -263,7 +260,9 @@ class AzureSession:
 
         response = self._reads.send_request(HttpRequest("GET", url))
         if response.status_code != 200:
-            error_map = {status: getattr(exceptions, name) for status, name in _ERROR_TYPES.items()}
+            # As the generated operations map ARM's statuses; any other is an HttpResponseError.
+            error_map = {401: exceptions.ClientAuthenticationError, 404: exceptions.ResourceNotFoundError,
+                         409: exceptions.ResourceExistsError, 304: exceptions.ResourceNotModifiedError}
             exceptions.map_error(status_code=response.status_code, response=response, error_map=error_map)
             raise exceptions.HttpResponseError(response=response, error_format=ARMErrorFormat)
         return response.json()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import urlencode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     from failback.lab.fake_arm.server import FakeArm

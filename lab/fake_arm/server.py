@@ -7,7 +7,8 @@
                                          credential_scopes=[arm.url + "/.default"], connection_verify=arm.ca_file)
 
 Every request sleeps `latency` seconds first (a real network's round trip), then meets the faults; ARM routes want a
-bearer token the token endpoint issued and an api-version, and are throttled, as ARM does (throttling.py). `requests` records what was asked and answered, for tests to count retries.
+bearer token the token endpoint issued and an api-version, as ARM does, and meet ARM's request limits when a test turns
+them on (`throttle`, throttling.py). `requests` records what was asked and answered, for tests to count retries.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ class FakeArm:
         self.operations = Operations()
         self.actions = AsrActions()  # ASR's reprotect, failover and commit, as jobs
         self.tokens: dict[str, str] = {}  # bearer token -> the client id it was issued to
-        # ARM's request limits, off unless a test or the demo turns them on (Throttle() has ARM's): the lab's runs poll
-        # jobs without pause, thousands of reads a minute that ARM would spread over its refill.
+        # ARM's request limits, off unless a test turns them on (Throttle() has ARM's): the lab's runs poll jobs without
+        # pause, thousands of reads a minute that ARM would spread over its refill.
         self.throttle = Throttle({})
         self.page_size = 100  # items per page of a list, as ASR pages
         self.requests: list[Logged] = []

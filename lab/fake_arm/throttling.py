@@ -33,7 +33,7 @@ def kind_of(method: str) -> str:
 
 
 class Throttle:
-    """The buckets of every subscription and identity the fake serves; `limits` None turns throttling off."""
+    """The buckets of every subscription and identity the fake serves: ARM's limits by default, {} for none."""
 
     def __init__(self, limits: dict[str, Limit] | None = None):
         self.limits = dict(ARM_LIMITS if limits is None else limits)
